@@ -1,0 +1,58 @@
+//! `socialgate admin …`: scripted provisioning. Each command returns the JSON object it prints.
+
+use serde_json::{Value, json};
+
+use crate::accounts::api_keys;
+use crate::accounts::users::{self, NewUserOrg};
+use crate::crypto::password;
+use crate::db::Db;
+use crate::error::AppError;
+
+/// Creates a user who becomes admin of `org` (found by name, or created) or of a new organization.
+pub fn create_user(
+    db: &Db,
+    email: &str,
+    password: &str,
+    name: Option<&str>,
+    org: Option<&str>,
+) -> Result<Value, AppError> {
+    let email = users::normalize_email(email);
+    if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+        return Err(AppError::bad_request(format!(
+            "{email:?} is not an email address"
+        )));
+    }
+    if password.chars().count() < 8 {
+        return Err(AppError::bad_request(
+            "the password must have at least 8 characters",
+        ));
+    }
+    let name = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| email.split('@').next().unwrap_or_default());
+    let default_org = format!("{name}'s organization");
+    let org_choice = match org.map(str::trim).filter(|o| !o.is_empty()) {
+        Some(o) => NewUserOrg::FindOrCreate(o),
+        None => NewUserOrg::Create(&default_org),
+    };
+    let mut conn = db.get()?;
+    let (user_id, organization_id) = users::create_user(
+        &mut conn,
+        &email,
+        name,
+        password::hash(password),
+        org_choice,
+    )?;
+    Ok(json!({ "user_id": user_id, "organization_id": organization_id }))
+}
+
+/// Creates an API key for the organization with this id or name; the key appears only here.
+pub fn create_api_key(db: &Db, org: &str, name: Option<&str>) -> Result<Value, AppError> {
+    let mut conn = db.get()?;
+    let org = users::find_organization(&mut conn, org)?.ok_or_else(|| {
+        AppError::not_found(format!("no organization has the id or name {org:?}"))
+    })?;
+    let (row, key) = api_keys::create(&mut conn, &org.id, name.unwrap_or("default"))?;
+    Ok(json!({ "id": row.id, "key": key }))
+}

@@ -1,0 +1,293 @@
+//! Configuration from the environment (and `.env`), with defaults that work on a laptop.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use base64::Engine;
+
+/// Which database a URL names, decided by its scheme alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbBackend {
+    Sqlite,
+    Postgres,
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Whether new people may sign up through the web page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signups {
+    Open,
+    Closed,
+}
+
+/// Everything the server reads from its environment.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Public base URL without a trailing slash, e.g. `http://localhost:8080`.
+    pub public_url: String,
+    pub database_url: String,
+    pub db_backend: DbBackend,
+    pub data_dir: PathBuf,
+    /// The master key, when given explicitly; otherwise `<data dir>/secret.key` is used.
+    pub secret_key: Option<[u8; 32]>,
+    pub log_format: LogFormat,
+    pub signups: Signups,
+}
+
+/// One bad variable: the message names it, and the process exits with code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+/// The default database URL: an SQLite file under the data directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/socialgate.db";
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `get`, so tests can supply their own variables.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+
+        let listen = match var("SOCIALGATE_LISTEN") {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(v) => v.trim().parse().map_err(|_| {
+                invalid(
+                    "SOCIALGATE_LISTEN",
+                    format!("{v:?} is not an address and port such as 127.0.0.1:8080"),
+                )
+            })?,
+        };
+
+        let public_url = match var("SOCIALGATE_PUBLIC_URL") {
+            None => "http://localhost:8080".to_owned(),
+            Some(v) => parse_public_url(&v).map_err(|m| invalid("SOCIALGATE_PUBLIC_URL", m))?,
+        };
+
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let db_backend = backend_of(&database_url).map_err(|m| invalid("DATABASE_URL", m))?;
+
+        let data_dir = PathBuf::from(var("SOCIALGATE_DATA_DIR").unwrap_or_else(|| "./data".into()));
+
+        let secret_key = match var("SOCIALGATE_SECRET_KEY") {
+            None => None,
+            Some(v) => Some(decode_key(&v).ok_or_else(|| {
+                invalid(
+                    "SOCIALGATE_SECRET_KEY",
+                    "expected base64 of exactly 32 bytes",
+                )
+            })?),
+        };
+
+        let log_format = match var("SOCIALGATE_LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(
+                    "SOCIALGATE_LOG_FORMAT",
+                    format!("{other:?} is neither \"pretty\" nor \"json\""),
+                ));
+            }
+        };
+
+        let signups = match var("SOCIALGATE_SIGNUPS").as_deref().map(str::trim) {
+            None | Some("open") => Signups::Open,
+            Some("closed") => Signups::Closed,
+            Some(other) => {
+                return Err(invalid(
+                    "SOCIALGATE_SIGNUPS",
+                    format!("{other:?} is neither \"open\" nor \"closed\""),
+                ));
+            }
+        };
+
+        if let Some(filter) = var("RUST_LOG") {
+            tracing_subscriber::EnvFilter::try_new(&filter)
+                .map_err(|e| invalid("RUST_LOG", format!("{filter:?} is not a log filter: {e}")))?;
+        }
+
+        Ok(Config {
+            listen,
+            public_url,
+            database_url,
+            db_backend,
+            data_dir,
+            secret_key,
+            log_format,
+            signups,
+        })
+    }
+
+    /// Whether cookies must carry `Secure`.
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// Decodes a base64 (standard or URL-safe, padded or not) 32-byte key.
+pub fn decode_key(text: &str) -> Option<[u8; 32]> {
+    let text = text.trim();
+    let engines = [
+        base64::engine::general_purpose::STANDARD,
+        base64::engine::general_purpose::URL_SAFE,
+        base64::engine::general_purpose::STANDARD_NO_PAD,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ];
+    engines
+        .iter()
+        .find_map(|e| e.decode(text).ok())
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())
+}
+
+fn parse_public_url(v: &str) -> Result<String, String> {
+    let v = v.trim().trim_end_matches('/');
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"))
+        .ok_or_else(|| format!("{v:?} must start with http:// or https://"))?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || rest.contains(['?', '#', ' ']) || host.contains('@') {
+        return Err(format!("{v:?} is not a plain http(s) URL with a host"));
+    }
+    Ok(v.to_owned())
+}
+
+/// Picks the backend from the URL scheme. A mistyped PostgreSQL URL is an error, never a file name.
+pub fn backend_of(url: &str) -> Result<DbBackend, String> {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(DbBackend::Postgres);
+    }
+    if url.starts_with("sqlite://") || url.starts_with("sqlite:") {
+        return match sqlite_path(url) {
+            "" => Err("the SQLite URL names no file (use sqlite://./data/socialgate.db)".into()),
+            _ => Ok(DbBackend::Sqlite),
+        };
+    }
+    // Anything that looks like `scheme:` is a URL we do not speak; only bare paths remain.
+    if let Some((scheme, _)) = url.split_once(':')
+        && !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
+        let hint = if scheme.to_ascii_lowercase().starts_with("postgres") {
+            " (PostgreSQL URLs look like postgres://user:password@host/dbname)"
+        } else {
+            " (use sqlite://PATH or postgres://…)"
+        };
+        return Err(format!("unsupported database URL scheme {scheme:?}{hint}"));
+    }
+    if url.is_empty() {
+        return Err("empty database URL".into());
+    }
+    Ok(DbBackend::Sqlite)
+}
+
+/// The file path inside an SQLite URL (`sqlite://./x.db`, `sqlite:x.db`, or a bare path).
+pub fn sqlite_path(url: &str) -> &str {
+    let url = url.trim();
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(move |name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_work_on_a_laptop() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_url, "http://localhost:8080");
+        assert_eq!(c.db_backend, DbBackend::Sqlite);
+        assert_eq!(sqlite_path(&c.database_url), "./data/socialgate.db");
+        assert!(c.secret_key.is_none());
+        assert_eq!(c.signups, Signups::Open);
+    }
+
+    #[test]
+    fn database_urls_pick_a_backend_by_scheme() {
+        assert_eq!(backend_of("postgres://u:p@h/db"), Ok(DbBackend::Postgres));
+        assert_eq!(backend_of("postgresql://h/db"), Ok(DbBackend::Postgres));
+        assert_eq!(backend_of("sqlite:///tmp/x.db"), Ok(DbBackend::Sqlite));
+        assert_eq!(backend_of("./x.db"), Ok(DbBackend::Sqlite));
+        assert!(
+            backend_of("postgresql:typo")
+                .unwrap_err()
+                .contains("PostgreSQL URLs")
+        );
+        assert!(backend_of("mysql://h/db").is_err());
+        assert!(backend_of("sqlite://").is_err());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = config(&[("SOCIALGATE_LISTEN", "nowhere")]).unwrap_err();
+        assert_eq!(err.var, "SOCIALGATE_LISTEN");
+        assert_eq!(
+            config(&[("SOCIALGATE_SECRET_KEY", "c2hvcnQ=")])
+                .unwrap_err()
+                .var,
+            "SOCIALGATE_SECRET_KEY"
+        );
+        assert_eq!(
+            config(&[("SOCIALGATE_PUBLIC_URL", "ftp://x")])
+                .unwrap_err()
+                .var,
+            "SOCIALGATE_PUBLIC_URL"
+        );
+        assert_eq!(
+            config(&[("SOCIALGATE_SIGNUPS", "maybe")]).unwrap_err().var,
+            "SOCIALGATE_SIGNUPS"
+        );
+        assert_eq!(
+            config(&[("SOCIALGATE_LOG_FORMAT", "xml")]).unwrap_err().var,
+            "SOCIALGATE_LOG_FORMAT"
+        );
+        assert_eq!(
+            config(&[("DATABASE_URL", "postgresql:typo")])
+                .unwrap_err()
+                .var,
+            "DATABASE_URL"
+        );
+    }
+
+    #[test]
+    fn public_url_loses_its_trailing_slash() {
+        let c = config(&[("SOCIALGATE_PUBLIC_URL", "https://gate.example.com/")]).unwrap();
+        assert_eq!(c.public_url, "https://gate.example.com");
+        assert!(c.https());
+    }
+}

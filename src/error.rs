@@ -1,0 +1,123 @@
+//! `AppError`: every failure of a request, mapped to a status and a JSON body (`{"msg": …}`,
+//! as Postiz's Public API answers). Internal causes are logged, never sent.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many attempts; try again in {retry_after} seconds")]
+    TooManyRequests { retry_after: u64 },
+    /// The visitor must sign in first; pages answer with a redirect to the sign-in page.
+    #[error("sign in first")]
+    SignInRequired { next: String },
+    #[error("the database is unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn bad_request(msg: impl Into<String>) -> Self {
+        AppError::BadRequest(msg.into())
+    }
+    pub fn forbidden(msg: impl Into<String>) -> Self {
+        AppError::Forbidden(msg.into())
+    }
+    pub fn not_found(msg: impl Into<String>) -> Self {
+        AppError::NotFound(msg.into())
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Pool(_) | DbError::Connect(_) => AppError::Unavailable,
+            DbError::Query(diesel::result::Error::NotFound) => AppError::not_found("Not found"),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        AppError::from(DbError::Query(e))
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(format!("template: {e}"))
+    }
+}
+
+impl From<validator::ValidationErrors> for AppError {
+    fn from(e: validator::ValidationErrors) -> Self {
+        let mut fields: Vec<String> = e
+            .field_errors()
+            .iter()
+            .map(|(field, errs)| {
+                let why = errs
+                    .iter()
+                    .filter_map(|e| e.message.as_ref().map(|m| m.to_string()))
+                    .next()
+                    .unwrap_or_else(|| "is invalid".to_owned());
+                format!("{field} {why}")
+            })
+            .collect();
+        fields.sort();
+        AppError::BadRequest(fields.join("; "))
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.status_code());
+        builder.insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            AppError::SignInRequired { next } => {
+                let location = format!("/signin?next={}", crate::pages::url_encode(next));
+                return builder.insert_header((header::LOCATION, location)).finish();
+            }
+            AppError::TooManyRequests { retry_after } => {
+                builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            AppError::Internal(cause) => tracing::error!(%cause, "request failed"),
+            AppError::Unavailable => tracing::warn!("database unavailable"),
+            _ => {}
+        }
+        builder.json(json!({ "msg": self.to_string() }))
+    }
+}
+
+/// Turns actix's extractor failures (bad JSON, form, path or query) into clear 400s.
+pub fn bad_input(err: impl std::fmt::Display) -> actix_web::Error {
+    AppError::BadRequest(format!("Invalid request: {err}")).into()
+}

@@ -1,0 +1,152 @@
+//! socialgate: a self-hostable social publishing backend with a public OAuth2 authorization server
+//! and a Postiz-compatible Public API. `configure` mounts every feature; `run` serves them.
+
+pub mod accounts;
+pub mod admin;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod pages;
+pub mod public_api;
+pub mod telemetry;
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use diesel::connection::SimpleConnection;
+use serde_json::json;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Config;
+use crate::crypto::Keys;
+use crate::db::Db;
+
+/// What every request handler shares.
+pub struct AppState {
+    pub config: Config,
+    pub db: Db,
+    pub keys: Keys,
+}
+
+/// The Content-Security-Policy of every response: our own files only, never framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; \
+     script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Mounts every feature's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(64 * 1024)
+            .error_handler(|e, _| error::bad_input(e)),
+    )
+    .app_data(web::JsonConfig::default().error_handler(|e, _| error::bad_input(e)))
+    .app_data(web::PathConfig::default().error_handler(|e, _| error::bad_input(e)))
+    .app_data(web::QueryConfig::default().error_handler(|e, _| error::bad_input(e)))
+    .route("/health", web::get().to(health))
+    .route("/ready", web::get().to(ready))
+    .route("/static/{file}", web::get().to(pages::static_file))
+    .configure(accounts::configure)
+    .configure(public_api::configure)
+    .default_service(web::to(not_found));
+}
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// 200 when the database answers, 503 otherwise.
+async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let answered = state
+        .db
+        .run(|conn| conn.batch_execute("SELECT 1").map_err(db::DbError::from))
+        .await;
+    match answered {
+        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable" }))
+        }
+    }
+}
+
+async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().json(json!({ "msg": "Not found" }))
+}
+
+/// The HTTP server on an already bound listener (port 0 in tests).
+pub fn server(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    workers: Option<usize>,
+) -> std::io::Result<Server> {
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+                    .add((header::X_FRAME_OPTIONS, "DENY"))
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((header::REFERRER_POLICY, "no-referrer")),
+            )
+            .wrap(TracingLogger::<telemetry::RequestSpan>::new())
+            .configure(configure)
+    })
+    .listen(listener)?;
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok(server.run())
+}
+
+/// Errors that stop `run` before the server starts.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Key(#[from] crypto::KeyError),
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(std::net::SocketAddr, std::io::Error),
+}
+
+/// Installs the process-wide TLS provider for outbound HTTP (ring, no C build).
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Opens the database, applies migrations, loads the master key and builds the state.
+pub fn prepare(config: Config, production: bool) -> Result<web::Data<AppState>, StartError> {
+    install_tls_provider();
+    let (master, created) =
+        crypto::load_or_create_master_key(config.secret_key, &config.data_dir, production)?;
+    if let Some(path) = created {
+        tracing::warn!(path = %path.display(), "no SOCIALGATE_SECRET_KEY set: created a new master key file; back it up");
+    }
+    let db = Db::connect(&config.database_url)?;
+    let applied = db.migrate()?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrated");
+    }
+    Ok(web::Data::new(AppState {
+        keys: Keys::new(&master),
+        config,
+        db,
+    }))
+}
+
+/// Serves until SIGINT or SIGTERM.
+pub async fn run(config: Config, production: bool) -> Result<(), StartError> {
+    let listen = config.listen;
+    let public_url = config.public_url.clone();
+    let state = prepare(config, production)?;
+    let listener = TcpListener::bind(listen).map_err(|e| StartError::Listen(listen, e))?;
+    let server = server(state, listener, None).map_err(|e| StartError::Listen(listen, e))?;
+    tracing::info!(%listen, %public_url, "socialgate is listening");
+    println!("socialgate is listening on http://{listen} (public URL {public_url})");
+    server.await.map_err(|e| StartError::Listen(listen, e))
+}

@@ -1,0 +1,115 @@
+//! The `socialgate` command line.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use socialgate::config::Config;
+use socialgate::db::Db;
+use socialgate::{admin, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "socialgate",
+    version,
+    about = "Self-hostable social publishing backend"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve {
+        /// Refuse to start without an explicit SOCIALGATE_SECRET_KEY.
+        #[arg(long)]
+        production: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Provisioning commands; each prints one JSON object.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user who becomes admin of the organization (created if it does not exist).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Organization name (default: a new organization named after the user).
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Create an organization API key; it is printed only this once.
+    CreateApiKey {
+        /// Organization id or name.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+fn fail(message: impl std::fmt::Display, code: u8) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _ = dotenvy::dotenv();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return fail(e, 2),
+    };
+    telemetry::init(config.log_format, std::io::stderr);
+
+    match cli.command.unwrap_or(Command::Serve { production: false }) {
+        Command::Serve { production } => {
+            let runtime = actix_web::rt::System::new();
+            match runtime.block_on(socialgate::run(config, production)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e, 1),
+            }
+        }
+        Command::Migrate => match Db::connect(&config.database_url).and_then(|db| db.migrate()) {
+            Ok(n) => {
+                println!("{}", serde_json::json!({ "applied": n }));
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e, 1),
+        },
+        Command::Admin(command) => {
+            let db = match Db::connect(&config.database_url).and_then(|db| db.migrate().map(|_| db))
+            {
+                Ok(db) => db,
+                Err(e) => return fail(e, 1),
+            };
+            let result = match command {
+                AdminCommand::CreateUser {
+                    email,
+                    password,
+                    name,
+                    org,
+                } => admin::create_user(&db, &email, &password, name.as_deref(), org.as_deref()),
+                AdminCommand::CreateApiKey { org, name } => {
+                    admin::create_api_key(&db, &org, name.as_deref())
+                }
+            };
+            match result {
+                Ok(json) => {
+                    println!("{json}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e, 1),
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! What every HTML page shares: rendering with a status, local-redirect checks, and the
+//! stylesheet and script compiled into the binary (no CDN, no third-party resources).
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use crate::error::AppError;
+
+/// Renders a page with the given status; pages are never cached.
+pub fn html(status: StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(page.render()?))
+}
+
+/// A `303 See Other` to a path of ours.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// `next` when it is a path on this server, else `fallback`: never an open redirect.
+pub fn local_path<'a>(next: &'a str, fallback: &'a str) -> &'a str {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
+    if ok { next } else { fallback }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+const APP_CSS: &str = include_str!("../static/app.css");
+const APP_JS: &str = include_str!("../static/app.js");
+
+/// `GET /static/{file}`: the few assets the pages use.
+pub async fn static_file(file: web::Path<String>) -> HttpResponse {
+    let (body, content_type) = match file.as_str() {
+        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        _ => return HttpResponse::NotFound().json(serde_json::json!({"msg": "Not found"})),
+    };
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path("/settings/members", "/"), "/settings/members");
+        assert_eq!(local_path("//evil.example", "/"), "/");
+        assert_eq!(local_path("https://evil.example", "/"), "/");
+        assert_eq!(local_path("/\\evil.example", "/"), "/");
+        assert_eq!(local_path("/a b", "/"), "/");
+    }
+
+    #[test]
+    fn encoding_keeps_unreserved_characters() {
+        assert_eq!(url_encode("/settings?a=b c"), "%2Fsettings%3Fa%3Db%20c");
+    }
+}

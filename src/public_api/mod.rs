@@ -1,0 +1,23 @@
+//! The Postiz-compatible Public API under `/public/v1`.
+
+pub mod auth;
+
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpResponse, http::header, web};
+use serde_json::json;
+
+pub use auth::Caller;
+
+/// Mounts `/public/v1`; its answers are never cached.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/public/v1")
+            .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
+            .route("/is-connected", web::get().to(is_connected)),
+    );
+}
+
+/// `GET /public/v1/is-connected`
+async fn is_connected(_caller: Caller) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "connected": true }))
+}
