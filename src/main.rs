@@ -69,7 +69,8 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e, 2),
     };
-    telemetry::init(config.log_format, std::io::stderr);
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| telemetry::DEFAULT_FILTER.to_owned());
+    telemetry::init(config.log_format, &filter, std::io::stderr);
 
     match cli.command.unwrap_or(Command::Serve { production: false }) {
         Command::Serve { production } => {

@@ -15,13 +15,13 @@ use crate::config::LogFormat;
 /// The default filter when `RUST_LOG` is unset.
 pub const DEFAULT_FILTER: &str = "info";
 
-/// Installs the global subscriber, writing to `writer`. A second call does nothing.
-pub fn init<W>(format: LogFormat, writer: W)
+/// Installs the global subscriber with a filter in `RUST_LOG` syntax, writing to `writer`.
+/// A second call does nothing.
+pub fn init<W>(format: LogFormat, filter: &str, writer: W)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer);

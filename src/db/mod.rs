@@ -92,6 +92,15 @@ pub type PooledConn = PooledConnection<Manager>;
 impl Db {
     /// Builds the pool (creating the SQLite file's folder) and checks one connection.
     pub fn connect(url: &str) -> Result<Db, DbError> {
+        Self::open(url, true)
+    }
+
+    /// Builds the pool without connecting yet: connections are made, or fail, on demand.
+    pub fn connect_lazy(url: &str) -> Result<Db, DbError> {
+        Self::open(url, false)
+    }
+
+    fn open(url: &str, check: bool) -> Result<Db, DbError> {
         let backend = backend_of(url).map_err(DbError::Url)?;
         if backend == DbBackend::Sqlite
             && let Some(dir) = std::path::Path::new(sqlite_path(url)).parent()
@@ -101,15 +110,21 @@ impl Db {
                 .map_err(|e| DbError::Connect(format!("cannot create {}: {e}", dir.display())))?;
         }
         let max = if backend == DbBackend::Sqlite { 8 } else { 10 };
-        let pool = Pool::builder()
+        let builder = Pool::builder()
             .max_size(max)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(5))
-            .build(Manager {
-                backend,
-                url: url.trim().to_owned(),
-            })
-            .map_err(|e| DbError::Connect(e.to_string()))?;
+            .connection_timeout(Duration::from_secs(5));
+        let manager = Manager {
+            backend,
+            url: url.trim().to_owned(),
+        };
+        let pool = if check {
+            builder
+                .build(manager)
+                .map_err(|e| DbError::Connect(e.to_string()))?
+        } else {
+            builder.build_unchecked(manager)
+        };
         Ok(Db { pool, backend })
     }
 

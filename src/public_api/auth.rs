@@ -36,6 +36,9 @@ fn presented(req: &HttpRequest) -> Option<String> {
         .to_str()
         .ok()?
         .trim();
+    if value.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
     let value = match value.get(..7) {
         Some(p) if p.eq_ignore_ascii_case("bearer ") => value[7..].trim(),
         _ => value,

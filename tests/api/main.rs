@@ -1,1 +1,10 @@
+//! The one integration-test binary. Every test gets a fresh database: a temporary SQLite file,
+//! or a new PostgreSQL database when `TEST_DATABASE_URL` is set.
 
+mod accounts;
+mod api_keys;
+mod cli;
+mod health;
+mod helpers;
+mod schema;
+mod secrets;

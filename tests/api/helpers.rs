@@ -1,0 +1,296 @@
+//! `spawn_app()`: a real server on a free port, its own database, and cookie-keeping clients.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::sync::{Mutex, OnceLock};
+
+use actix_web::web;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response, StatusCode};
+use socialgate::AppState;
+use socialgate::config::{Config, LogFormat};
+
+/// Everything the server logged during this test run, for the no-secrets-in-logs checks.
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// All log output so far.
+pub fn logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
+}
+
+fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        socialgate::telemetry::init(LogFormat::Json, // The test's own HTTP client logs its cookies; the server side is what is checked.
+            "debug,actix_server=warn,h2=info,hyper=info,hyper_util=info,cookie_store=off,reqwest=off", || LogWriter);
+    });
+}
+
+/// A PostgreSQL database made for one test and dropped after it.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub fn create(admin_url: &str) -> PgDatabase {
+        let name = format!("sg_test_{}", uuid_simple());
+        let mut conn =
+            PgConnection::establish(admin_url).expect("TEST_DATABASE_URL must be reachable");
+        conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .unwrap();
+        let url = with_database(admin_url, &name);
+        PgDatabase {
+            admin_url: admin_url.to_owned(),
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
+            let _ = conn.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+fn uuid_simple() -> String {
+    socialgate::crypto::random_alphanumeric(16).to_lowercase()
+}
+
+/// The URL with its database name replaced.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_and_path = &base[scheme_end..];
+    let host = host_and_path.split('/').next().unwrap_or(host_and_path);
+    format!("{}{host}/{name}{query}", &base[..scheme_end])
+}
+
+/// The database a new test uses: PostgreSQL when `TEST_DATABASE_URL` is set, else SQLite.
+pub struct TestDatabase {
+    pub url: String,
+    pub pg: Option<PgDatabase>,
+}
+
+pub fn test_database(dir: &std::path::Path) -> TestDatabase {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(admin) => {
+            let pg = PgDatabase::create(&admin);
+            TestDatabase {
+                url: pg.url.clone(),
+                pg: Some(pg),
+            }
+        }
+        None => TestDatabase {
+            url: format!("sqlite://{}", dir.join("socialgate.db").display()),
+            pg: None,
+        },
+    }
+}
+
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub state: web::Data<AppState>,
+    pub dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+/// A server with the default configuration.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// A server with extra environment variables (e.g. `SOCIALGATE_SIGNUPS=closed`).
+pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let db = test_database(dir.path());
+    spawn_on(dir, db.url.clone(), db.pg, vars).await
+}
+
+/// A server on an existing database (e.g. one the command line provisioned).
+pub async fn spawn_on(
+    dir: tempfile::TempDir,
+    database_url: String,
+    pg: Option<PgDatabase>,
+    vars: &[(&str, &str)],
+) -> TestApp {
+    init_logs();
+    let mut all: Vec<(String, String)> = vec![
+        ("DATABASE_URL".into(), database_url.clone()),
+        (
+            "SOCIALGATE_DATA_DIR".into(),
+            dir.path().display().to_string(),
+        ),
+    ];
+    all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let config = Config::from_lookup(|name| {
+        all.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("test configuration is valid");
+    let state = socialgate::prepare(config, false).expect("the app starts");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let server = socialgate::server(state.clone(), listener, Some(1)).unwrap();
+    actix_web::rt::spawn(server);
+    TestApp {
+        address,
+        state,
+        dir,
+        _pg: pg,
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+pub fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of the first `<input … name="NAME" value="…">` in a page.
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+/// The value of the input with this id.
+pub fn input_by_id(html: &str, id: &str) -> Option<String> {
+    let start = html.find(&format!("id=\"{id}\""))?;
+    let rest = &html[start..];
+    let v = rest.find("value=\"")? + 7;
+    let end = rest[v..].find('"')? + v;
+    Some(rest[v..end].to_owned())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> Response {
+        client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// GETs a page and returns its status and body.
+    pub async fn page(&self, client: &Client, path: &str) -> (StatusCode, String) {
+        let r = self.get(client, path).await;
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// The CSRF token in the form of a page.
+    pub async fn csrf(&self, client: &Client, path: &str) -> String {
+        let (_, html) = self.page(client, path).await;
+        input_value(&html, "csrf_token").unwrap_or_else(|| panic!("no csrf_token on {path}"))
+    }
+
+    pub async fn post_form(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> Response {
+        client.post(self.url(path)).form(form).send().await.unwrap()
+    }
+
+    /// Signs up through the page (a new organization whose admin is this user).
+    pub async fn sign_up(&self, client: &Client, email: &str, password: &str) -> Response {
+        let token = self.csrf(client, "/signup").await;
+        self.post_form(
+            client,
+            "/signup",
+            &[
+                ("csrf_token", &token),
+                ("name", "Test User"),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self, client: &Client, email: &str, password: &str) -> Response {
+        let token = self.csrf(client, "/signin").await;
+        self.post_form(
+            client,
+            "/signin",
+            &[
+                ("csrf_token", &token),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// A new client signed up as a new user with their own organization.
+    pub async fn signed_up_client(&self, email: &str) -> Client {
+        let c = client();
+        let r = self.sign_up(&c, email, "a long password").await;
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "sign-up of {email} failed"
+        );
+        c
+    }
+
+    /// Creates an API key on the Public API page and returns it.
+    pub async fn create_api_key(&self, client: &Client, name: &str) -> String {
+        let token = self.csrf(client, "/settings/developers/public-api").await;
+        let r = self
+            .post_form(
+                client,
+                "/settings/developers/public-api",
+                &[("csrf_token", &token), ("name", name)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        input_by_id(&r.text().await.unwrap(), "new-key").expect("the new key is shown")
+    }
+
+    /// `GET /public/v1/is-connected` with this Authorization header value.
+    pub async fn is_connected(
+        &self,
+        authorization: Option<&str>,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut req = client().get(self.url("/public/v1/is-connected"));
+        if let Some(a) = authorization {
+            req = req.header("Authorization", a);
+        }
+        let r = req.send().await.unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+}

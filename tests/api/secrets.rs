@@ -1,0 +1,83 @@
+//! Nothing secret is stored in plaintext or written to the log.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{logs, on_postgres, spawn_app};
+
+#[actix_web::test]
+async fn the_database_and_the_log_hold_no_plaintext_password_key_or_cookie() {
+    let app = spawn_app().await;
+    let password = "very-unique-password-4711";
+    let c = crate::helpers::client();
+    let r = app.sign_up(&c, "secrets@example.com", password).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let session = cookie.trim_start_matches("sg_session=").to_owned();
+    let key = app.create_api_key(&c, "grep me").await;
+    assert_eq!(app.is_connected(Some(&key)).await.0, StatusCode::OK);
+    let r = app
+        .sign_in(&crate::helpers::client(), "secrets@example.com", password)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let wrong = app
+        .sign_in(
+            &crate::helpers::client(),
+            "secrets@example.com",
+            "wrong-password-0815",
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+
+    let secrets = [
+        password,
+        key.as_str(),
+        &key[4..],
+        session.as_str(),
+        "wrong-password-0815",
+    ];
+
+    if !on_postgres() {
+        // Copy the database files as they are on disk, write-ahead log included.
+        let mut raw = Vec::new();
+        for entry in std::fs::read_dir(app.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("socialgate.db")
+            {
+                raw.extend(std::fs::read(&path).unwrap());
+            }
+        }
+        assert!(raw.len() > 4096);
+        let raw = String::from_utf8_lossy(&raw);
+        assert!(
+            raw.contains("secrets@example.com"),
+            "the grep does see the data"
+        );
+        for secret in secrets {
+            assert!(
+                !raw.contains(secret),
+                "the database file holds a secret in plaintext"
+            );
+        }
+        assert!(
+            raw.contains(&socialgate::crypto::sha256_hex(&key)),
+            "the key is stored as its SHA-256"
+        );
+    }
+
+    let log = logs();
+    assert!(log.contains("request finished"), "requests are logged");
+    for secret in secrets {
+        let leaks: Vec<&str> = log.lines().filter(|l| l.contains(secret)).collect();
+        assert!(leaks.is_empty(), "a secret reached the log: {leaks:#?}");
+    }
+}
