@@ -126,14 +126,35 @@ pub async fn sign_in(
     );
 
     let (keys_a, keys_i, lookup) = (account_key.clone(), ip_key.clone(), email.clone());
-    let user = state
+    let looked_up = state
         .db
         .run(move |conn| {
             throttle::check(conn, &keys_i, PER_IP)?;
             throttle::check(conn, &keys_a, PER_ACCOUNT)?;
             users::find_user_by_email(conn, &lookup)
         })
-        .await?;
+        .await;
+    let user = match looked_up {
+        Err(AppError::TooManyRequests { retry_after }) => {
+            let page = SignInPage {
+                csrf_token: pre.token(&state.keys),
+                next: pages::local_path(&form.next, "/settings").to_owned(),
+                email: form.email,
+                error: Some(format!(
+                    "Too many failed attempts. Try again in {} minutes.",
+                    retry_after.div_ceil(60)
+                )),
+                signups_open: signups_open(&state),
+            };
+            let mut response = pages::html(StatusCode::TOO_MANY_REQUESTS, &page)?;
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(retry_after),
+            );
+            return Ok(response);
+        }
+        other => other?,
+    };
 
     let password_given = form.password.clone();
     let verified = web::block(move || match &user {

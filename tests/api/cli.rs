@@ -70,7 +70,9 @@ async fn admin_commands_provision_a_user_and_a_working_key() {
     );
     assert!(
         out.status.success(),
-        "{}",
+        "exit {:?}: {} {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     let key: Value = serde_json::from_slice(&out.stdout).unwrap();
