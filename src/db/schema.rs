@@ -64,11 +64,121 @@ diesel::joinable!(members -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_keys -> organizations (organization_id));
 
+diesel::table! {
+    oauth_apps (id) {
+        id -> Text,
+        organization_id -> Nullable<Text>,
+        client_id -> Text,
+        client_secret_hash -> Nullable<Text>,
+        name -> Text,
+        description -> Text,
+        picture_url -> Nullable<Text>,
+        picture_type -> Nullable<Text>,
+        picture_data -> Nullable<Binary>,
+        redirect_uris -> Text,
+        first_party -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_grants (id) {
+        id -> Text,
+        app_id -> Text,
+        user_id -> Text,
+        organization_id -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oauth_device_codes (id) {
+        id -> Text,
+        device_code_hash -> Text,
+        user_code_hash -> Text,
+        app_id -> Text,
+        scopes -> Text,
+        status -> Text,
+        grant_id -> Nullable<Text>,
+        interval_seconds -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_polled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oauth_requests (id) {
+        id -> Text,
+        session_id -> Text,
+        app_id -> Text,
+        redirect_uri -> Nullable<Text>,
+        redirect_uri_sent -> Bool,
+        state -> Nullable<Text>,
+        scopes -> Text,
+        code_challenge -> Nullable<Text>,
+        device_code_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oauth_codes (id) {
+        id -> Text,
+        code_hash -> Text,
+        grant_id -> Text,
+        app_id -> Text,
+        user_id -> Text,
+        organization_id -> Text,
+        scopes -> Text,
+        redirect_uri -> Text,
+        redirect_uri_sent -> Bool,
+        code_challenge -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        consumed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oauth_tokens (id) {
+        id -> Text,
+        token_hash -> Text,
+        grant_id -> Text,
+        app_id -> Text,
+        user_id -> Text,
+        organization_id -> Text,
+        scopes -> Text,
+        code_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(oauth_grants -> oauth_apps (app_id));
+diesel::joinable!(oauth_grants -> organizations (organization_id));
+diesel::joinable!(oauth_tokens -> oauth_grants (grant_id));
+diesel::joinable!(oauth_codes -> oauth_grants (grant_id));
+diesel::joinable!(oauth_requests -> oauth_apps (app_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     organizations,
     members,
     sessions,
     api_keys,
-    auth_throttle
+    auth_throttle,
+    oauth_apps,
+    oauth_grants,
+    oauth_device_codes,
+    oauth_requests,
+    oauth_codes,
+    oauth_tokens,
 );
