@@ -7,6 +7,7 @@ use crate::accounts::users::{self, NewUserOrg};
 use crate::crypto::password;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::oauth::apps::{self, AppInput, Picture};
 
 /// Creates a user who becomes admin of `org` (found by name, or created) or of a new organization.
 pub fn create_user(
@@ -55,4 +56,30 @@ pub fn create_api_key(db: &Db, org: &str, name: Option<&str>) -> Result<Value, A
     })?;
     let (row, key) = api_keys::create(&mut conn, &org.id, name.unwrap_or("default"))?;
     Ok(json!({ "id": row.id, "key": key }))
+}
+
+/// Registers an OAuth app for the organization; public apps get no secret.
+pub fn create_oauth_app(
+    db: &Db,
+    org: &str,
+    name: &str,
+    redirect_uris: &[String],
+    public: bool,
+) -> Result<Value, AppError> {
+    let mut conn = db.get()?;
+    let org = users::find_organization(&mut conn, org)?.ok_or_else(|| {
+        AppError::not_found(format!("no organization has the id or name {org:?}"))
+    })?;
+    let input = AppInput {
+        name: name.to_owned(),
+        description: String::new(),
+        redirect_uris: redirect_uris.to_vec(),
+        picture: Picture::Keep,
+    };
+    let (app, secret) = apps::create(&mut conn, Some(&org.id), &input, public)?;
+    let mut out = json!({ "client_id": app.client_id });
+    if let Some(secret) = secret {
+        out["client_secret"] = json!(secret);
+    }
+    Ok(out)
 }

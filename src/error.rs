@@ -19,6 +19,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The OAuth token lacks the scope a route needs.
+    #[error("insufficient_scope")]
+    InsufficientScope(&'static str),
     #[error("too many attempts; try again in {retry_after} seconds")]
     TooManyRequests { retry_after: u64 },
     /// The visitor must sign in first; pages answer with a redirect to the sign-in page.
@@ -88,7 +91,7 @@ impl ResponseError for AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -108,6 +111,9 @@ impl ResponseError for AppError {
             }
             AppError::TooManyRequests { retry_after } => {
                 builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            AppError::InsufficientScope(scope) => {
+                return builder.json(json!({ "msg": "insufficient_scope", "scope": scope }));
             }
             AppError::Internal(cause) => tracing::error!(%cause, "request failed"),
             AppError::Unavailable => tracing::warn!("database unavailable"),

@@ -7,6 +7,8 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod media;
+pub mod oauth;
 pub mod pages;
 pub mod public_api;
 pub mod telemetry;
@@ -50,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/ready", web::get().to(ready))
     .route("/static/{file}", web::get().to(pages::static_file))
     .configure(accounts::configure)
+    .configure(oauth::configure)
     .configure(public_api::configure)
     .default_service(web::to(not_found));
 }

@@ -34,6 +34,7 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::enum_variant_names)] // the names are the commands: create-user, create-api-key, …
 enum AdminCommand {
     /// Create a user who becomes admin of the organization (created if it does not exist).
     CreateUser {
@@ -46,6 +47,20 @@ enum AdminCommand {
         /// Organization name (default: a new organization named after the user).
         #[arg(long)]
         org: Option<String>,
+    },
+    /// Register an OAuth app; its client secret is printed only this once.
+    CreateOauthApp {
+        /// Organization id or name.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        /// A redirect URL (repeat for several).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// A public client (no secret; PKCE required).
+        #[arg(long)]
+        public: bool,
     },
     /// Create an organization API key; it is printed only this once.
     CreateApiKey {
@@ -100,6 +115,12 @@ fn main() -> ExitCode {
                     name,
                     org,
                 } => admin::create_user(&db, &email, &password, name.as_deref(), org.as_deref()),
+                AdminCommand::CreateOauthApp {
+                    org,
+                    name,
+                    redirect_uris,
+                    public,
+                } => admin::create_oauth_app(&db, &org, &name, &redirect_uris, public),
                 AdminCommand::CreateApiKey { org, name } => {
                     admin::create_api_key(&db, &org, name.as_deref())
                 }

@@ -1,5 +1,6 @@
-//! The `/public/v1` credential: `Authorization: <key>` or `Authorization: Bearer <key>`,
-//! resolved to the organization it acts for. Credentials in the query string are never read.
+//! The `/public/v1` credential: `Authorization: <key or pos_ token>` or the same after
+//! `Bearer `, resolved to the organization it acts for and the scopes it carries. Credentials in
+//! the query string are never read.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,21 +12,39 @@ use actix_web::{FromRequest, HttpRequest, web};
 use crate::AppState;
 use crate::accounts::api_keys;
 use crate::error::AppError;
-
-/// OAuth access tokens start with this; everything else is taken for an API key.
-const OAUTH_TOKEN_PREFIX: &str = "pos_";
+use crate::oauth::scopes::{Scope, Scopes};
+use crate::oauth::tokens;
 
 /// How the caller proved who it is.
 #[derive(Clone, Debug)]
 pub enum Credential {
-    ApiKey { id: String },
+    ApiKey {
+        id: String,
+    },
+    OAuthToken {
+        id: String,
+        app_id: String,
+        user_id: String,
+    },
 }
 
-/// Who is calling `/public/v1`: the organization it acts for.
+/// Who is calling `/public/v1`: the organization it acts for and what it may do there.
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub organization_id: String,
+    pub scopes: Scopes,
     pub credential: Credential,
+}
+
+impl Caller {
+    /// 403 `{"msg":"insufficient_scope","scope":…}` unless the credential carries `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), AppError> {
+        if self.scopes.contains(scope) {
+            Ok(())
+        } else {
+            Err(AppError::InsufficientScope(scope.as_str()))
+        }
+    }
 }
 
 /// The credential in the header, without a `Bearer ` prefix (matched case-insensitively).
@@ -58,9 +77,21 @@ impl FromRequest for Caller {
                 state.ok_or_else(|| AppError::Internal("application state missing".into()))?;
             let credential =
                 credential.ok_or_else(|| AppError::Unauthorized("No API Key found".into()))?;
-            if credential.starts_with(OAUTH_TOKEN_PREFIX) {
-                // No OAuth token can be issued yet, so none is valid.
-                return Err(AppError::Unauthorized("Invalid OAuth token".into()));
+            if credential.starts_with(tokens::PREFIX) {
+                let info = state
+                    .db
+                    .run(move |conn| tokens::resolve(conn, &credential))
+                    .await?
+                    .ok_or_else(|| AppError::Unauthorized("Invalid OAuth token".into()))?;
+                return Ok(Caller {
+                    organization_id: info.organization_id,
+                    scopes: info.scopes,
+                    credential: Credential::OAuthToken {
+                        id: info.id,
+                        app_id: info.app_id,
+                        user_id: info.user_id,
+                    },
+                });
             }
             let (id, organization_id) = state
                 .db
@@ -69,6 +100,7 @@ impl FromRequest for Caller {
                 .ok_or_else(|| AppError::Unauthorized("Invalid API key".into()))?;
             Ok(Caller {
                 organization_id,
+                scopes: Scopes::all(),
                 credential: Credential::ApiKey { id },
             })
         })

@@ -188,7 +188,21 @@ pub fn input_value(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find('"')? + start;
-    Some(html[start..end].to_owned())
+    Some(html_unescape(&html[start..end]))
+}
+
+/// What a browser makes of an escaped attribute value.
+pub fn html_unescape(s: &str) -> String {
+    s.replace("&#38;", "&")
+        .replace("&amp;", "&")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&lt;", "<")
+        .replace("&#60;", "<")
+        .replace("&gt;", ">")
+        .replace("&#62;", ">")
 }
 
 /// The value of the input with this id.
@@ -293,4 +307,168 @@ impl TestApp {
         let r = req.send().await.unwrap();
         (r.status(), r.json().await.unwrap())
     }
+}
+
+/// An app registered for an organization, as a third-party developer holds it.
+pub struct RegisteredApp {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+}
+
+impl TestApp {
+    /// The id of the (first) organization of the user with this email.
+    pub async fn org_of(&self, email: &str) -> String {
+        let email = email.to_owned();
+        self.state
+            .db
+            .run(move |conn| {
+                let user = socialgate::accounts::users::find_user_by_email(conn, &email)?
+                    .expect("user exists");
+                let orgs = socialgate::accounts::users::organizations_of(conn, &user.id)?;
+                Ok::<_, socialgate::error::AppError>(orgs[0].id.clone())
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Registers an app for the organization with these redirect URIs.
+    pub async fn register_app(
+        &self,
+        org_id: &str,
+        redirect_uris: &[&str],
+        public: bool,
+    ) -> RegisteredApp {
+        let (org, uris): (String, Vec<String>) = (
+            org_id.to_owned(),
+            redirect_uris.iter().map(|s| s.to_string()).collect(),
+        );
+        let db = self.state.db.clone();
+        let out = actix_web::web::block(move || {
+            socialgate::admin::create_oauth_app(&db, &org, "Test App", &uris, public)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        RegisteredApp {
+            client_id: out["client_id"].as_str().unwrap().to_owned(),
+            client_secret: out
+                .get("client_secret")
+                .and_then(|s| s.as_str())
+                .map(str::to_owned),
+        }
+    }
+
+    /// `GET /oauth/authorize?…` with the browser's cookies.
+    pub async fn authorize(&self, browser: &Client, query: &[(&str, &str)]) -> Response {
+        let q = serde_urlencoded::to_string(query).unwrap();
+        browser
+            .get(self.url(&format!("/oauth/authorize?{q}")))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Answers a consent page ("approve" or "deny") and returns the response.
+    pub async fn answer_consent(
+        &self,
+        browser: &Client,
+        consent_html: &str,
+        action: &str,
+    ) -> Response {
+        let request_id = input_value(consent_html, "request_id").expect("a consent form");
+        let csrf = input_value(consent_html, "csrf_token").unwrap();
+        let org = input_value(consent_html, "organization_id")
+            .or_else(|| {
+                consent_html
+                    .split("<option value=\"")
+                    .nth(1)
+                    .map(|s| s.split('"').next().unwrap().to_owned())
+            })
+            .unwrap();
+        self.post_form(
+            browser,
+            "/oauth/authorize",
+            &[
+                ("csrf_token", &csrf),
+                ("request_id", &request_id),
+                ("organization_id", &org),
+                ("action", action),
+            ],
+        )
+        .await
+    }
+
+    /// Runs authorize + approve and returns the code from the redirect.
+    pub async fn obtain_code(&self, browser: &Client, query: &[(&str, &str)]) -> String {
+        let r = self.authorize(browser, query).await;
+        assert_eq!(r.status(), StatusCode::OK, "consent screen expected");
+        let html = r.text().await.unwrap();
+        let r = self.answer_consent(browser, &html, "approve").await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
+        query_param(&location, "code").expect("a code in the redirect")
+    }
+
+    /// `POST /oauth/token` with a form body.
+    pub async fn token_request(&self, form: &[(&str, &str)]) -> Response {
+        client()
+            .post(self.url("/oauth/token"))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A full confidential-client flow; returns the access token.
+    pub async fn access_token(
+        &self,
+        browser: &Client,
+        registered: &RegisteredApp,
+        scope: &str,
+    ) -> String {
+        let code = self
+            .obtain_code(
+                browser,
+                &[
+                    ("client_id", &registered.client_id),
+                    ("response_type", "code"),
+                    ("scope", scope),
+                    ("state", "s"),
+                ],
+            )
+            .await;
+        let r = self
+            .token_request(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", &registered.client_id),
+                (
+                    "client_secret",
+                    registered.client_secret.as_deref().unwrap(),
+                ),
+            ])
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let body: serde_json::Value = r.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+/// A query parameter of a URL, decoded.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// How many times a parameter appears in a URL's query.
+pub fn query_count(url: &str, name: &str) -> usize {
+    url.split_once('?')
+        .map(|(_, q)| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .filter(|(k, _)| k == name)
+                .count()
+        })
+        .unwrap_or(0)
 }

@@ -6,5 +6,7 @@ mod api_keys;
 mod cli;
 mod health;
 mod helpers;
+mod oauth_flow;
+mod oauth_security;
 mod schema;
 mod secrets;

@@ -1,0 +1,217 @@
+//! The token endpoint, RFC 7009 revocation and RFC 7662 introspection, with client
+//! authentication and brute-force limits per client and IP.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Duration;
+use serde::Serialize;
+use serde_json::json;
+
+use super::apps::{self, App, ClientAuthError};
+use super::codes;
+use super::device;
+use super::error::OAuthError;
+use super::params::{self, Params};
+use super::tokens;
+use crate::AppState;
+use crate::accounts::throttle::{self, Limit};
+use crate::db::DbConn;
+use crate::error::AppError;
+
+pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// Failures (bad client credentials, invalid grants) for one client from one IP.
+const PER_CLIENT_AND_IP: Limit = Limit {
+    max_failures: 20,
+    window: Duration::minutes(15),
+};
+/// Failures from one IP, whatever the client.
+const PER_IP: Limit = Limit {
+    max_failures: 100,
+    window: Duration::minutes(15),
+};
+
+/// The throttle keys of a request: (client + IP, IP).
+fn throttle_keys(req: &HttpRequest, client_id: &str) -> (String, String) {
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    (
+        format!("oauth:client:{client_id}:{ip}"),
+        format!("oauth:ip:{ip}"),
+    )
+}
+
+fn check_throttle(conn: &mut DbConn, keys: &(String, String)) -> Result<(), AppError> {
+    throttle::check(conn, &keys.1, PER_IP)?;
+    throttle::check(conn, &keys.0, PER_CLIENT_AND_IP)
+}
+
+fn record_failure(conn: &mut DbConn, keys: &(String, String)) -> Result<(), AppError> {
+    throttle::record_failure(conn, &keys.0, PER_CLIENT_AND_IP)?;
+    throttle::record_failure(conn, &keys.1, PER_IP)
+}
+
+/// Authenticates the client of a token-family request, counting failures.
+pub async fn authenticate_client(
+    state: &AppState,
+    req: &HttpRequest,
+    params: &Params,
+) -> Result<App, OAuthError> {
+    let creds = params::client_credentials(req, params)?;
+    let keys = throttle_keys(req, &creds.client_id);
+    let basic = creds.basic;
+    state
+        .db
+        .run(move |conn| {
+            check_throttle(conn, &keys)?;
+            match apps::authenticate(conn, &creds.client_id, creds.secret.as_deref()) {
+                Ok(app) => Ok(app),
+                Err(why) => {
+                    record_failure(conn, &keys)?;
+                    if why != ClientAuthError::UnknownClient {
+                        tracing::info!(client_id = %creds.client_id, reason = ?why, "client authentication failed");
+                    }
+                    Err(OAuthError::invalid_client(basic))
+                }
+            }
+        })
+        .await
+}
+
+#[derive(Serialize)]
+struct TokenBody {
+    id: String,
+    cus: Option<String>,
+    access_token: String,
+    token_type: &'static str,
+    scope: String,
+}
+
+/// The success body, fields in Postiz's order.
+pub fn token_response(
+    organization_id: String,
+    access_token: String,
+    scope: String,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Pragma", "no-cache"))
+        .json(TokenBody {
+            id: organization_id,
+            cus: None,
+            access_token,
+            token_type: "bearer",
+            scope,
+        })
+}
+
+/// `POST /oauth/token`
+pub async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, OAuthError> {
+    let params = Params::from_body(&req, &body)?;
+    if let Some(name) = params.repeated() {
+        return Err(OAuthError::invalid_request(&format!(
+            "the parameter {name} was sent more than once"
+        )));
+    }
+    let grant_type = params
+        .one("grant_type")?
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    if grant_type != "authorization_code" && grant_type != DEVICE_GRANT {
+        return Err(OAuthError::unsupported_grant_type());
+    }
+    let client = authenticate_client(&state, &req, &params).await?;
+    if grant_type == DEVICE_GRANT {
+        return device::grant(&state, &client, &params).await;
+    }
+    let code = params
+        .one("code")?
+        .ok_or_else(|| OAuthError::invalid_request("code is required"))?
+        .to_owned();
+    let redirect_uri = params.one("redirect_uri")?.map(str::to_owned);
+    let verifier = params.one("code_verifier")?.map(str::to_owned);
+    let keys = throttle_keys(&req, &client.client_id);
+    let issued = state
+        .db
+        .run(move |conn| {
+            let result = codes::exchange(
+                conn,
+                &client,
+                &code,
+                redirect_uri.as_deref(),
+                verifier.as_deref(),
+            );
+            if let Err(e) = &result
+                && e.error == "invalid_grant"
+            {
+                record_failure(conn, &keys)?;
+            }
+            result
+        })
+        .await?;
+    Ok(token_response(
+        issued.organization_id,
+        issued.access_token,
+        issued.scopes,
+    ))
+}
+
+/// `POST /oauth/revoke` (RFC 7009): a client revokes its own token; anything else is a no-op 200.
+pub async fn revoke(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, OAuthError> {
+    let params = Params::from_body(&req, &body)?;
+    let client = authenticate_client(&state, &req, &params).await?;
+    let token = params
+        .one("token")?
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?
+        .to_owned();
+    state
+        .db
+        .run(move |conn| tokens::revoke(conn, &client.id, &token))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .finish())
+}
+
+/// `POST /oauth/introspect` (RFC 7662): only the client's own live tokens are active.
+pub async fn introspect(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, OAuthError> {
+    let params = Params::from_body(&req, &body)?;
+    let client = authenticate_client(&state, &req, &params).await?;
+    let token = params
+        .one("token")?
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?
+        .to_owned();
+    let app_id = client.id.clone();
+    let info = state
+        .db
+        .run(move |conn| tokens::introspect(conn, &app_id, &token))
+        .await?;
+    let body = match info {
+        None => json!({ "active": false }),
+        Some(info) => json!({
+            "active": true,
+            "scope": info.scopes.to_string(),
+            "client_id": client.client_id,
+            "token_type": "bearer",
+            "sub": info.user_id,
+            "organization_id": info.organization_id,
+            "iat": info.created_at.and_utc().timestamp(),
+            "iss": state.config.public_url,
+        }),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(body))
+}

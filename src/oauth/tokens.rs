@@ -1,0 +1,160 @@
+//! Access tokens: `pos_` + 40 alphanumerics, stored as SHA-256, never expiring, revocable.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::scopes::Scopes;
+use crate::crypto;
+use crate::db::schema::{members, oauth_grants, oauth_tokens};
+use crate::db::{DbConn, now};
+use crate::error::AppError;
+
+pub const PREFIX: &str = "pos_";
+
+/// What an access token stands for.
+#[derive(Clone, Debug)]
+pub struct TokenInfo {
+    pub id: String,
+    pub app_id: String,
+    pub user_id: String,
+    pub organization_id: String,
+    pub scopes: Scopes,
+    pub created_at: NaiveDateTime,
+}
+
+/// Issues a token for a grant and returns it (the only plaintext copy).
+pub fn mint(
+    conn: &mut DbConn,
+    grant_id: &str,
+    app_id: &str,
+    user_id: &str,
+    org_id: &str,
+    scopes: &str,
+    code_id: Option<&str>,
+) -> Result<String, AppError> {
+    let token = crypto::new_secret(PREFIX, 40);
+    diesel::insert_into(oauth_tokens::table)
+        .values((
+            oauth_tokens::id.eq(crypto::new_id()),
+            oauth_tokens::token_hash.eq(crypto::sha256_hex(&token)),
+            oauth_tokens::grant_id.eq(grant_id),
+            oauth_tokens::app_id.eq(app_id),
+            oauth_tokens::user_id.eq(user_id),
+            oauth_tokens::organization_id.eq(org_id),
+            oauth_tokens::scopes.eq(scopes),
+            oauth_tokens::code_id.eq(code_id),
+            oauth_tokens::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
+/// A live token: not revoked, and its user still a member of its organization.
+fn live(
+    conn: &mut DbConn,
+    token: &str,
+) -> Result<Option<(TokenInfo, Option<NaiveDateTime>, String)>, AppError> {
+    if !token.starts_with(PREFIX) {
+        return Ok(None);
+    }
+    let hash = crypto::sha256_hex(token);
+    let row: Option<Row> = oauth_tokens::table
+        .inner_join(
+            members::table.on(members::organization_id
+                .eq(oauth_tokens::organization_id)
+                .and(members::user_id.eq(oauth_tokens::user_id))),
+        )
+        .filter(oauth_tokens::token_hash.eq(&hash))
+        .filter(oauth_tokens::revoked_at.is_null())
+        .select((
+            oauth_tokens::id,
+            oauth_tokens::token_hash,
+            oauth_tokens::app_id,
+            oauth_tokens::user_id,
+            oauth_tokens::organization_id,
+            oauth_tokens::scopes,
+            oauth_tokens::created_at,
+            oauth_tokens::last_used_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((id, stored, app_id, user_id, organization_id, scopes, created_at, last_used)) = row
+    else {
+        return Ok(None);
+    };
+    if !crypto::ct_eq(&stored, &hash) {
+        return Ok(None);
+    }
+    // Stored scopes are ours; should one ever fail to parse, the token grants nothing.
+    let Ok(scopes) = Scopes::parse(&scopes) else {
+        return Ok(None);
+    };
+    let info = TokenInfo {
+        id,
+        app_id,
+        user_id,
+        organization_id,
+        scopes,
+        created_at,
+    };
+    Ok(Some((info, last_used, hash)))
+}
+
+/// Resolves a presented token for the Public API and records its use (at most once a minute).
+pub fn resolve(conn: &mut DbConn, token: &str) -> Result<Option<TokenInfo>, AppError> {
+    let Some((info, last_used, _)) = live(conn, token)? else {
+        return Ok(None);
+    };
+    let now = now();
+    if last_used.is_none_or(|t| now - t > Duration::minutes(1)) {
+        diesel::update(oauth_tokens::table.find(&info.id))
+            .set(oauth_tokens::last_used_at.eq(now))
+            .execute(conn)?;
+        let grant_id: Option<String> = oauth_tokens::table
+            .find(&info.id)
+            .select(oauth_tokens::grant_id)
+            .first(conn)
+            .optional()?;
+        if let Some(grant_id) = grant_id {
+            diesel::update(oauth_grants::table.find(grant_id))
+                .set(oauth_grants::last_used_at.eq(now))
+                .execute(conn)?;
+        }
+    }
+    Ok(Some(info))
+}
+
+/// The token, if it is live and was issued to `app_id` (introspection never reveals others').
+pub fn introspect(
+    conn: &mut DbConn,
+    app_id: &str,
+    token: &str,
+) -> Result<Option<TokenInfo>, AppError> {
+    Ok(live(conn, token)?
+        .map(|(info, _, _)| info)
+        .filter(|info| info.app_id == app_id))
+}
+
+/// RFC 7009: revokes the token when it belongs to `app_id`; anything else changes nothing.
+pub fn revoke(conn: &mut DbConn, app_id: &str, token: &str) -> Result<(), AppError> {
+    diesel::update(
+        oauth_tokens::table
+            .filter(oauth_tokens::token_hash.eq(crypto::sha256_hex(token)))
+            .filter(oauth_tokens::app_id.eq(app_id))
+            .filter(oauth_tokens::revoked_at.is_null()),
+    )
+    .set(oauth_tokens::revoked_at.eq(now()))
+    .execute(conn)?;
+    Ok(())
+}
