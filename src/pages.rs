@@ -79,3 +79,41 @@ mod tests {
         assert_eq!(url_encode("/settings?a=b c"), "%2Fsettings%3Fa%3Db%20c");
     }
 }
+
+/// The fields of a `multipart/form-data` body: name → bytes (the last one wins), at most
+/// `limit` bytes in all, so an oversized upload is refused without being held in memory.
+pub async fn read_multipart(
+    mut body: actix_multipart::Multipart,
+    limit: usize,
+) -> Result<std::collections::HashMap<String, Vec<u8>>, AppError> {
+    use futures_util::StreamExt;
+    let mut fields = std::collections::HashMap::new();
+    let mut total = 0usize;
+    while let Some(field) = body.next().await {
+        let mut field = field.map_err(|e| AppError::bad_request(format!("Invalid form: {e}")))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let mut value = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| AppError::bad_request(format!("Invalid form: {e}")))?;
+            total += chunk.len();
+            if total > limit {
+                return Err(AppError::bad_request(format!(
+                    "The form is larger than {} KB",
+                    limit / 1024
+                )));
+            }
+            value.extend_from_slice(&chunk);
+        }
+        fields.insert(name, value);
+    }
+    Ok(fields)
+}
+
+/// A text field of a multipart form ("" when absent or not UTF-8).
+pub fn text_field(fields: &std::collections::HashMap<String, Vec<u8>>, name: &str) -> String {
+    fields
+        .get(name)
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .unwrap_or("")
+        .to_owned()
+}

@@ -12,6 +12,8 @@ pub mod users;
 use actix_web::web;
 
 pub use sessions::SignedIn;
+pub use settings::Shell;
+pub use sign_in::CsrfForm;
 
 /// Mounts the sign-in pages and the settings shell.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -2,6 +2,7 @@
 //! screen, codes, tokens, grants (Approved Apps), device login, metadata, revocation and
 //! introspection.
 
+mod api;
 pub mod apps;
 mod authorize;
 pub mod codes;
@@ -11,6 +12,7 @@ pub mod grants;
 mod params;
 pub mod redirect;
 pub mod scopes;
+mod settings;
 mod token;
 pub mod tokens;
 
@@ -42,7 +44,48 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/device/code", web::post().to(device::postiz_code))
     .route("/device/token", web::post().to(device::postiz_token))
     .route("/device", web::get().to(device::verify_page))
-    .route("/device", web::post().to(device::verify));
+    .route("/device", web::post().to(device::verify))
+    .route("/settings/developers/apps", web::get().to(settings::list))
+    .route(
+        "/settings/developers/apps",
+        web::post().to(settings::create),
+    )
+    .route(
+        "/settings/developers/apps/{id}",
+        web::get().to(settings::show),
+    )
+    .route(
+        "/settings/developers/apps/{id}",
+        web::post().to(settings::edit),
+    )
+    .route(
+        "/settings/developers/apps/{id}/rotate",
+        web::post().to(settings::rotate),
+    )
+    .route(
+        "/settings/developers/apps/{id}/delete",
+        web::post().to(settings::delete),
+    )
+    .route("/settings/approved-apps", web::get().to(settings::approved))
+    .route(
+        "/settings/approved-apps/{id}/revoke",
+        web::post().to(settings::revoke_approved),
+    )
+    .route("/user/self", web::get().to(api::me))
+    .route("/user/oauth-apps", web::get().to(api::list))
+    .route("/user/oauth-apps", web::post().to(api::create))
+    .route("/user/oauth-apps/{id}", web::get().to(api::get))
+    .route("/user/oauth-apps/{id}", web::put().to(api::update))
+    .route("/user/oauth-apps/{id}", web::delete().to(api::delete))
+    .route(
+        "/user/oauth-apps/{id}/rotate-secret",
+        web::post().to(api::rotate),
+    )
+    .route("/user/approved-apps", web::get().to(api::approved))
+    .route(
+        "/user/approved-apps/{id}",
+        web::delete().to(api::revoke_approved),
+    );
 }
 
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414).

@@ -6,6 +6,7 @@ mod api_keys;
 mod cli;
 mod health;
 mod helpers;
+mod oauth_apps;
 mod oauth_flow;
 mod oauth_security;
 mod schema;
