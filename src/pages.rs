@@ -61,25 +61,6 @@ pub async fn static_file(file: web::Path<String>) -> HttpResponse {
         .body(body)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_local_paths_are_followed() {
-        assert_eq!(local_path("/settings/members", "/"), "/settings/members");
-        assert_eq!(local_path("//evil.example", "/"), "/");
-        assert_eq!(local_path("https://evil.example", "/"), "/");
-        assert_eq!(local_path("/\\evil.example", "/"), "/");
-        assert_eq!(local_path("/a b", "/"), "/");
-    }
-
-    #[test]
-    fn encoding_keeps_unreserved_characters() {
-        assert_eq!(url_encode("/settings?a=b c"), "%2Fsettings%3Fa%3Db%20c");
-    }
-}
-
 /// The fields of a `multipart/form-data` body: name → bytes (the last one wins), at most
 /// `limit` bytes in all, so an oversized upload is refused without being held in memory.
 pub async fn read_multipart(
@@ -116,4 +97,23 @@ pub fn text_field(fields: &std::collections::HashMap<String, Vec<u8>>, name: &st
         .and_then(|v| std::str::from_utf8(v).ok())
         .unwrap_or("")
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path("/settings/members", "/"), "/settings/members");
+        assert_eq!(local_path("//evil.example", "/"), "/");
+        assert_eq!(local_path("https://evil.example", "/"), "/");
+        assert_eq!(local_path("/\\evil.example", "/"), "/");
+        assert_eq!(local_path("/a b", "/"), "/");
+    }
+
+    #[test]
+    fn encoding_keeps_unreserved_characters() {
+        assert_eq!(url_encode("/settings?a=b c"), "%2Fsettings%3Fa%3Db%20c");
+    }
 }
