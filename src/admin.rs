@@ -5,13 +5,13 @@ use serde_json::{Value, json};
 use crate::accounts::api_keys;
 use crate::accounts::users::{self, NewUserOrg};
 use crate::crypto::password;
-use crate::db::Db;
+use crate::db::DbConn;
 use crate::error::AppError;
 use crate::oauth::apps::{self, AppInput, Picture};
 
 /// Creates a user who becomes admin of `org` (found by name, or created) or of a new organization.
 pub fn create_user(
-    db: &Db,
+    conn: &mut DbConn,
     email: &str,
     password: &str,
     name: Option<&str>,
@@ -37,37 +37,29 @@ pub fn create_user(
         Some(o) => NewUserOrg::FindOrCreate(o),
         None => NewUserOrg::Create(&default_org),
     };
-    let mut conn = db.get()?;
-    let (user_id, organization_id) = users::create_user(
-        &mut conn,
-        &email,
-        name,
-        password::hash(password),
-        org_choice,
-    )?;
+    let (user_id, organization_id) =
+        users::create_user(conn, &email, name, password::hash(password), org_choice)?;
     Ok(json!({ "user_id": user_id, "organization_id": organization_id }))
 }
 
 /// Creates an API key for the organization with this id or name; the key appears only here.
-pub fn create_api_key(db: &Db, org: &str, name: Option<&str>) -> Result<Value, AppError> {
-    let mut conn = db.get()?;
-    let org = users::find_organization(&mut conn, org)?.ok_or_else(|| {
+pub fn create_api_key(conn: &mut DbConn, org: &str, name: Option<&str>) -> Result<Value, AppError> {
+    let org = users::find_organization(conn, org)?.ok_or_else(|| {
         AppError::not_found(format!("no organization has the id or name {org:?}"))
     })?;
-    let (row, key) = api_keys::create(&mut conn, &org.id, name.unwrap_or("default"))?;
+    let (row, key) = api_keys::create(conn, &org.id, name.unwrap_or("default"))?;
     Ok(json!({ "id": row.id, "key": key }))
 }
 
 /// Registers an OAuth app for the organization; public apps get no secret.
 pub fn create_oauth_app(
-    db: &Db,
+    conn: &mut DbConn,
     org: &str,
     name: &str,
     redirect_uris: &[String],
     public: bool,
 ) -> Result<Value, AppError> {
-    let mut conn = db.get()?;
-    let org = users::find_organization(&mut conn, org)?.ok_or_else(|| {
+    let org = users::find_organization(conn, org)?.ok_or_else(|| {
         AppError::not_found(format!("no organization has the id or name {org:?}"))
     })?;
     let input = AppInput {
@@ -76,7 +68,7 @@ pub fn create_oauth_app(
         redirect_uris: redirect_uris.to_vec(),
         picture: Picture::Keep,
     };
-    let (app, secret) = apps::create(&mut conn, Some(&org.id), &input, public)?;
+    let (app, secret) = apps::create(conn, Some(&org.id), &input, public)?;
     let mut out = json!({ "client_id": app.client_id });
     if let Some(secret) = secret {
         out["client_secret"] = json!(secret);

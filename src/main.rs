@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use socialgate::config::Config;
-use socialgate::db::Db;
+use socialgate::db::{Db, migrate};
 use socialgate::{admin, telemetry};
 
 #[derive(Parser)]
@@ -95,17 +95,20 @@ fn main() -> ExitCode {
                 Err(e) => fail(e, 1),
             }
         }
-        Command::Migrate => match Db::connect(&config.database_url).and_then(|db| db.migrate()) {
-            Ok(n) => {
-                println!("{}", serde_json::json!({ "applied": n }));
-                ExitCode::SUCCESS
+        Command::Migrate => {
+            match Db::connect_one(&config.database_url).and_then(|mut c| migrate(&mut c)) {
+                Ok(n) => {
+                    println!("{}", serde_json::json!({ "applied": n }));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e, 1),
             }
-            Err(e) => fail(e, 1),
-        },
+        }
         Command::Admin(command) => {
-            let db = match Db::connect(&config.database_url).and_then(|db| db.migrate().map(|_| db))
+            let mut conn = match Db::connect_one(&config.database_url)
+                .and_then(|mut c| migrate(&mut c).map(|_| c))
             {
-                Ok(db) => db,
+                Ok(conn) => conn,
                 Err(e) => return fail(e, 1),
             };
             let result = match command {
@@ -114,15 +117,21 @@ fn main() -> ExitCode {
                     password,
                     name,
                     org,
-                } => admin::create_user(&db, &email, &password, name.as_deref(), org.as_deref()),
+                } => admin::create_user(
+                    &mut conn,
+                    &email,
+                    &password,
+                    name.as_deref(),
+                    org.as_deref(),
+                ),
                 AdminCommand::CreateOauthApp {
                     org,
                     name,
                     redirect_uris,
                     public,
-                } => admin::create_oauth_app(&db, &org, &name, &redirect_uris, public),
+                } => admin::create_oauth_app(&mut conn, &org, &name, &redirect_uris, public),
                 AdminCommand::CreateApiKey { org, name } => {
-                    admin::create_api_key(&db, &org, name.as_deref())
+                    admin::create_api_key(&mut conn, &org, name.as_deref())
                 }
             };
             match result {

@@ -95,13 +95,20 @@ impl Db {
         Self::open(url, true)
     }
 
-    /// Builds the pool without connecting yet: connections are made, or fail, on demand.
-    pub fn connect_lazy(url: &str) -> Result<Db, DbError> {
-        Self::open(url, false)
+    /// One connection outside any pool, for short commands: no background threads that could
+    /// still be connecting while the process exits.
+    pub fn connect_one(url: &str) -> Result<DbConn, DbError> {
+        let backend = backend_of(url).map_err(DbError::Url)?;
+        Self::prepare_sqlite_dir(backend, url)?;
+        Manager {
+            backend,
+            url: url.trim().to_owned(),
+        }
+        .connect()
+        .map_err(|e| DbError::Connect(e.to_string()))
     }
 
-    fn open(url: &str, check: bool) -> Result<Db, DbError> {
-        let backend = backend_of(url).map_err(DbError::Url)?;
+    fn prepare_sqlite_dir(backend: DbBackend, url: &str) -> Result<(), DbError> {
         if backend == DbBackend::Sqlite
             && let Some(dir) = std::path::Path::new(sqlite_path(url)).parent()
             && !dir.as_os_str().is_empty()
@@ -109,6 +116,17 @@ impl Db {
             std::fs::create_dir_all(dir)
                 .map_err(|e| DbError::Connect(format!("cannot create {}: {e}", dir.display())))?;
         }
+        Ok(())
+    }
+
+    /// Builds the pool without connecting yet: connections are made, or fail, on demand.
+    pub fn connect_lazy(url: &str) -> Result<Db, DbError> {
+        Self::open(url, false)
+    }
+
+    fn open(url: &str, check: bool) -> Result<Db, DbError> {
+        let backend = backend_of(url).map_err(DbError::Url)?;
+        Self::prepare_sqlite_dir(backend, url)?;
         let max = if backend == DbBackend::Sqlite { 8 } else { 10 };
         let builder = Pool::builder()
             .max_size(max)

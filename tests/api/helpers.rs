@@ -344,7 +344,13 @@ impl TestApp {
         );
         let db = self.state.db.clone();
         let out = actix_web::web::block(move || {
-            socialgate::admin::create_oauth_app(&db, &org, "Test App", &uris, public)
+            socialgate::admin::create_oauth_app(
+                &mut db.get().unwrap(),
+                &org,
+                "Test App",
+                &uris,
+                public,
+            )
         })
         .await
         .unwrap()

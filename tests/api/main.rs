@@ -7,6 +7,7 @@ mod cli;
 mod health;
 mod helpers;
 mod oauth_apps;
+mod oauth_device;
 mod oauth_flow;
 mod oauth_security;
 mod schema;

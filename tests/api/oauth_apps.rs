@@ -524,7 +524,13 @@ async fn admin_command_registers_apps() {
     let org = app.org_of("cmd@example.com").await;
     let db = app.state.db.clone();
     let bad = actix_web::web::block(move || {
-        socialgate::admin::create_oauth_app(&db, &org, "X", &["ftp://x".to_owned()], false)
+        socialgate::admin::create_oauth_app(
+            &mut db.get().unwrap(),
+            &org,
+            "X",
+            &["ftp://x".to_owned()],
+            false,
+        )
     })
     .await
     .unwrap();
