@@ -26,7 +26,10 @@ fn wait_for_callback(listener: &TcpListener) -> anyhow::Result<String> {
     let mut request_line = String::new();
     BufReader::new(&stream).read_line(&mut request_line)?;
     let target = request_line.split_whitespace().nth(1).unwrap_or("/");
-    let query = target.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
+    let query = target
+        .split_once('?')
+        .map(|(_, q)| q.to_owned())
+        .unwrap_or_default();
     let body = "socialgate answered; you can close this tab and return to the terminal.";
     write!(
         stream,
@@ -50,7 +53,8 @@ async fn main() -> anyhow::Result<()> {
     // A fresh state and PKCE verifier for this attempt.
     let state = socialgate::crypto::random_alphanumeric(24);
     let verifier = socialgate::crypto::random_alphanumeric(64);
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
     let authorize = format!(
         "{base}/oauth/authorize?{}",
         serde_urlencoded::to_string([
@@ -100,6 +104,10 @@ async fn main() -> anyhow::Result<()> {
         .header("Authorization", format!("Bearer {access_token}"))
         .send()
         .await?;
-    println!("GET /public/v1/is-connected → {} {}", check.status(), check.text().await?);
+    println!(
+        "GET /public/v1/is-connected → {} {}",
+        check.status(),
+        check.text().await?
+    );
     Ok(())
 }

@@ -86,7 +86,7 @@ pub fn revoke(conn: &mut DbConn, org_id: &str, key_id: &str) -> Result<(), AppEr
 /// (at most once a minute, so reads stay reads).
 pub fn resolve(conn: &mut DbConn, presented: &str) -> Result<Option<(String, String)>, AppError> {
     let hash = crypto::sha256_hex(presented);
-    let row: Option<(String, String, String, Option<NaiveDateTime>)> = api_keys::table
+    let query = api_keys::table
         .inner_join(organizations::table)
         .filter(api_keys::key_hash.eq(&hash))
         .filter(api_keys::revoked_at.is_null())
@@ -95,9 +95,10 @@ pub fn resolve(conn: &mut DbConn, presented: &str) -> Result<Option<(String, Str
             api_keys::organization_id,
             api_keys::key_hash,
             api_keys::last_used_at,
-        ))
-        .first(conn)
-        .optional()?;
+        ));
+    // On every API-key request: the concrete connection caches the statement.
+    let row: Option<(String, String, String, Option<NaiveDateTime>)> =
+        crate::per_backend!(conn, |c| query.first(c).optional())?;
     let Some((id, org_id, stored, last_used)) = row else {
         return Ok(None);
     };

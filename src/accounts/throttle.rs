@@ -29,11 +29,11 @@ pub const PER_IP: Limit = Limit {
 
 /// 429 (with the seconds until the window ends) when `key` has used up its failures.
 pub fn check(conn: &mut DbConn, key: &str, limit: Limit) -> Result<(), AppError> {
-    let row: Option<(i32, NaiveDateTime)> = auth_throttle::table
+    let query = auth_throttle::table
         .find(key)
-        .select((auth_throttle::failures, auth_throttle::window_started_at))
-        .first(conn)
-        .optional()?;
+        .select((auth_throttle::failures, auth_throttle::window_started_at));
+    // On every sign-in and token request: the concrete connection caches the statement.
+    let row: Option<(i32, NaiveDateTime)> = per_backend!(conn, |c| query.first(c).optional())?;
     if let Some((failures, started)) = row {
         let ends = started + limit.window;
         let now = now();

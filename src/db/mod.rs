@@ -128,9 +128,12 @@ impl Db {
         let backend = backend_of(url).map_err(DbError::Url)?;
         Self::prepare_sqlite_dir(backend, url)?;
         let max = if backend == DbBackend::Sqlite { 8 } else { 10 };
+        // A PostgreSQL connection can die with its server or network, so it is pinged before
+        // use; an SQLite file connection cannot, and the ping would be a query per request.
         let builder = Pool::builder()
             .max_size(max)
             .min_idle(Some(1))
+            .test_on_check_out(backend == DbBackend::Postgres)
             .connection_timeout(Duration::from_secs(5));
         let manager = Manager {
             backend,

@@ -222,11 +222,12 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<App>, AppError> {
 }
 
 pub fn find_by_client_id(conn: &mut DbConn, client_id: &str) -> Result<Option<App>, AppError> {
-    Ok(oauth_apps::table
+    // On every token request: the concrete connection caches the statement.
+    Ok(crate::per_backend!(conn, |c| oauth_apps::table
         .filter(oauth_apps::client_id.eq(client_id))
         .select(App::as_select())
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
 }
 
 /// Changes name, description, picture and redirect URLs.

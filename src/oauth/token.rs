@@ -10,7 +10,7 @@ use super::apps::{self, App, ClientAuthError};
 use super::codes;
 use super::device;
 use super::error::OAuthError;
-use super::params::{self, Params};
+use super::params::{self, ClientCredentials, Params};
 use super::tokens;
 use crate::AppState;
 use crate::accounts::throttle::{self, Limit};
@@ -52,6 +52,25 @@ fn record_failure(conn: &mut DbConn, keys: &(String, String)) -> Result<(), AppE
     throttle::record_failure(conn, &keys.1, PER_IP)
 }
 
+/// Checks the limits and the client's credentials on a connection, counting a failure.
+fn authenticate_on(
+    conn: &mut DbConn,
+    creds: &ClientCredentials,
+    keys: &(String, String),
+) -> Result<App, OAuthError> {
+    check_throttle(conn, keys)?;
+    match apps::authenticate(conn, &creds.client_id, creds.secret.as_deref()) {
+        Ok(app) => Ok(app),
+        Err(why) => {
+            record_failure(conn, keys)?;
+            if why != ClientAuthError::UnknownClient {
+                tracing::info!(client_id = %creds.client_id, reason = ?why, "client authentication failed");
+            }
+            Err(OAuthError::invalid_client(creds.basic))
+        }
+    }
+}
+
 /// Authenticates the client of a token-family request, counting failures.
 pub async fn authenticate_client(
     state: &AppState,
@@ -60,22 +79,9 @@ pub async fn authenticate_client(
 ) -> Result<App, OAuthError> {
     let creds = params::client_credentials(req, params)?;
     let keys = throttle_keys(req, &creds.client_id);
-    let basic = creds.basic;
     state
         .db
-        .run(move |conn| {
-            check_throttle(conn, &keys)?;
-            match apps::authenticate(conn, &creds.client_id, creds.secret.as_deref()) {
-                Ok(app) => Ok(app),
-                Err(why) => {
-                    record_failure(conn, &keys)?;
-                    if why != ClientAuthError::UnknownClient {
-                        tracing::info!(client_id = %creds.client_id, reason = ?why, "client authentication failed");
-                    }
-                    Err(OAuthError::invalid_client(basic))
-                }
-            }
-        })
+        .run(move |conn| authenticate_on(conn, &creds, &keys))
         .await
 }
 
@@ -124,20 +130,23 @@ pub async fn token(
     if grant_type != "authorization_code" && grant_type != DEVICE_GRANT {
         return Err(OAuthError::unsupported_grant_type());
     }
-    let client = authenticate_client(&state, &req, &params).await?;
     if grant_type == DEVICE_GRANT {
+        let client = authenticate_client(&state, &req, &params).await?;
         return device::grant(&state, &client, &params).await;
     }
+    let creds = params::client_credentials(&req, &params)?;
     let code = params
         .one("code")?
         .ok_or_else(|| OAuthError::invalid_request("code is required"))?
         .to_owned();
     let redirect_uri = params.one("redirect_uri")?.map(str::to_owned);
     let verifier = params.one("code_verifier")?.map(str::to_owned);
-    let keys = throttle_keys(&req, &client.client_id);
+    let keys = throttle_keys(&req, &creds.client_id);
+    // The whole exchange in one trip to the blocking pool.
     let issued = state
         .db
         .run(move |conn| {
+            let client = authenticate_on(conn, &creds, &keys)?;
             let result = codes::exchange(
                 conn,
                 &client,

@@ -8,6 +8,7 @@ use crate::crypto;
 use crate::db::schema::{members, oauth_grants, oauth_tokens};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
+use crate::per_backend;
 
 pub const PREFIX: &str = "pos_";
 
@@ -69,7 +70,7 @@ fn live(
         return Ok(None);
     }
     let hash = crypto::sha256_hex(token);
-    let row: Option<Row> = oauth_tokens::table
+    let query = oauth_tokens::table
         .inner_join(
             members::table.on(members::organization_id
                 .eq(oauth_tokens::organization_id)
@@ -86,9 +87,10 @@ fn live(
             oauth_tokens::scopes,
             oauth_tokens::created_at,
             oauth_tokens::last_used_at,
-        ))
-        .first(conn)
-        .optional()?;
+        ));
+    // Run on the concrete connection so the prepared statement is cached: this lookup is on
+    // every OAuth-authenticated request.
+    let row: Option<Row> = per_backend!(conn, |c| query.first(c).optional())?;
     let Some((id, stored, app_id, user_id, organization_id, scopes, created_at, last_used)) = row
     else {
         return Ok(None);
