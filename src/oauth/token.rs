@@ -169,22 +169,45 @@ pub async fn token(
     ))
 }
 
+/// Runs `f` with the authenticated client and the `token` parameter, in one trip to the pool
+/// (what revocation and introspection share).
+async fn with_client_and_token<T, F>(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+    f: F,
+) -> Result<(App, T), OAuthError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn, &App, &str) -> Result<T, AppError> + Send + 'static,
+{
+    let params = Params::from_body(req, body)?;
+    let creds = params::client_credentials(req, &params)?;
+    let token = params
+        .one("token")?
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?
+        .to_owned();
+    let keys = throttle_keys(req, &creds.client_id);
+    state
+        .db
+        .run(move |conn| {
+            let client = authenticate_on(conn, &creds, &keys)?;
+            let out = f(conn, &client, &token)?;
+            Ok((client, out))
+        })
+        .await
+}
+
 /// `POST /oauth/revoke` (RFC 7009): a client revokes its own token; anything else is a no-op 200.
 pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = Params::from_body(&req, &body)?;
-    let client = authenticate_client(&state, &req, &params).await?;
-    let token = params
-        .one("token")?
-        .ok_or_else(|| OAuthError::invalid_request("token is required"))?
-        .to_owned();
-    state
-        .db
-        .run(move |conn| tokens::revoke(conn, &client.id, &token))
-        .await?;
+    with_client_and_token(&state, &req, &body, |conn, client, token| {
+        tokens::revoke(conn, &client.id, token)
+    })
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .finish())
@@ -196,17 +219,10 @@ pub async fn introspect(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = Params::from_body(&req, &body)?;
-    let client = authenticate_client(&state, &req, &params).await?;
-    let token = params
-        .one("token")?
-        .ok_or_else(|| OAuthError::invalid_request("token is required"))?
-        .to_owned();
-    let app_id = client.id.clone();
-    let info = state
-        .db
-        .run(move |conn| tokens::introspect(conn, &app_id, &token))
-        .await?;
+    let (client, info) = with_client_and_token(&state, &req, &body, |conn, client, token| {
+        tokens::introspect(conn, &client.id, token)
+    })
+    .await?;
     let body = match info {
         None => json!({ "active": false }),
         Some(info) => json!({
