@@ -464,18 +464,12 @@ async fn admins_add_and_remove_members_who_then_lose_access_at_once() {
 async fn a_user_removed_from_their_only_organization_is_signed_out() {
     let app = spawn_app().await;
     let c = app.signed_up_client("solo@example.com").await;
-    let state = app.state.clone();
-    state
-        .db
-        .run(|conn| {
-            use diesel::prelude::*;
-            use socialgate::db::schema::members;
-            diesel::delete(members::table)
-                .execute(conn)
-                .map_err(socialgate::db::DbError::from)
-        })
-        .await
-        .unwrap();
+    app.with_db(|conn| {
+        use diesel::prelude::*;
+        use socialgate::db::schema::members;
+        diesel::delete(members::table).execute(conn)
+    })
+    .await;
     let r = app.get(&c, "/settings/members").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }

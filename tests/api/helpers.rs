@@ -215,6 +215,36 @@ pub fn input_by_id(html: &str, id: &str) -> Option<String> {
 }
 
 impl TestApp {
+    /// Runs `f` on the test's database (to age a code, remove a membership, …).
+    pub async fn with_db<T, F>(&self, f: F) -> T
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut socialgate::db::DbConn) -> diesel::QueryResult<T> + Send + 'static,
+    {
+        self.state
+            .db
+            .run(move |conn| f(conn).map_err(socialgate::db::DbError::from))
+            .await
+            .unwrap()
+    }
+
+    /// `POST /device/code`, as the Postiz CLI starts a login.
+    pub async fn start_device_login(&self) -> serde_json::Value {
+        client()
+            .post(self.url("/device/code"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// GETs a path and returns its JSON body.
+    pub async fn get_json(&self, client: &Client, path: &str) -> serde_json::Value {
+        self.get(client, path).await.json().await.unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -293,14 +293,7 @@ async fn approved_apps_lists_and_revokes_grants() {
     );
 
     // JSON view of the same.
-    let list: Value = user
-        .get(app.url("/user/approved-apps"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json(&user, "/user/approved-apps").await;
     assert_eq!(list.as_array().unwrap().len(), 2);
     let grant_a = list
         .as_array()
@@ -348,25 +341,11 @@ async fn approved_apps_lists_and_revokes_grants() {
     );
 
     // Someone else cannot revoke my grants.
-    let grant_b = user
-        .get(app.url("/user/approved-apps"))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()[0]["id"]
+    let grant_b = app.get_json(&user, "/user/approved-apps").await[0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let self_json: Value = owner
-        .get(app.url("/user/self"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let self_json: Value = app.get_json(&owner, "/user/self").await;
     let r = owner
         .delete(app.url(&format!("/user/approved-apps/{grant_b}")))
         .header("x-csrf-token", self_json["csrf_token"].as_str().unwrap())
@@ -381,14 +360,7 @@ async fn approved_apps_lists_and_revokes_grants() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let me: Value = user
-        .get(app.url("/user/self"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json(&user, "/user/self").await;
     let r = user
         .delete(app.url(&format!("/user/approved-apps/{grant_b}")))
         .header("x-csrf-token", me["csrf_token"].as_str().unwrap())
@@ -406,14 +378,7 @@ async fn approved_apps_lists_and_revokes_grants() {
 async fn apps_as_json() {
     let app = spawn_app().await;
     let dev = app.signed_up_client("json@example.com").await;
-    let me: Value = dev
-        .get(app.url("/user/self"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json(&dev, "/user/self").await;
     let csrf = me["csrf_token"].as_str().unwrap().to_owned();
     assert_eq!(me["organization"]["role"], "admin");
 
@@ -456,14 +421,7 @@ async fn apps_as_json() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
-    let listed: Value = dev
-        .get(app.url("/user/oauth-apps"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json(&dev, "/user/oauth-apps").await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert!(!listed.to_string().contains(&secret));
 

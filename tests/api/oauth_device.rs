@@ -124,14 +124,7 @@ async fn the_postiz_cli_logs_in_with_a_device_code() {
 async fn denied_expired_and_malformed_device_polls() {
     let app = spawn_app().await;
     let browser = app.signed_up_client("deny-cli@example.com").await;
-    let code: Value = client()
-        .post(app.url("/device/code"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let code: Value = app.start_device_login().await;
     let done = enter_code(&app, &browser, code["user_code"].as_str().unwrap(), "deny").await;
     assert!(done.contains("Access denied"));
     assert_eq!(
@@ -139,27 +132,16 @@ async fn denied_expired_and_malformed_device_polls() {
         (StatusCode::BAD_REQUEST, json!({"error": "access_denied"}))
     );
 
-    let code: Value = client()
-        .post(app.url("/device/code"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let code: Value = app.start_device_login().await;
     let hash = socialgate::crypto::sha256_hex(code["device_code"].as_str().unwrap());
-    app.state
-        .db
-        .run(move |conn| {
-            use diesel::prelude::*;
-            use socialgate::db::schema::oauth_device_codes as d;
-            diesel::update(d::table.filter(d::device_code_hash.eq(&hash)))
-                .set(d::expires_at.eq(socialgate::db::now() - chrono::Duration::seconds(1)))
-                .execute(conn)
-                .map_err(socialgate::db::DbError::from)
-        })
-        .await
-        .unwrap();
+    app.with_db(move |conn| {
+        use diesel::prelude::*;
+        use socialgate::db::schema::oauth_device_codes as d;
+        diesel::update(d::table.filter(d::device_code_hash.eq(&hash)))
+            .set(d::expires_at.eq(socialgate::db::now() - chrono::Duration::seconds(1)))
+            .execute(conn)
+    })
+    .await;
     assert_eq!(
         poll(&app, code["device_code"].as_str().unwrap()).await,
         (StatusCode::BAD_REQUEST, json!({"error": "expired_token"}))
@@ -279,18 +261,14 @@ async fn rfc_8628_device_grant_on_the_token_endpoint() {
     assert!(done.contains("Device connected"));
     // Wait out the (widened) interval by moving the last poll back.
     let hash = socialgate::crypto::sha256_hex(&device_code);
-    app.state
-        .db
-        .run(move |conn| {
-            use diesel::prelude::*;
-            use socialgate::db::schema::oauth_device_codes as d;
-            diesel::update(d::table.filter(d::device_code_hash.eq(&hash)))
-                .set(d::last_polled_at.eq(socialgate::db::now() - chrono::Duration::seconds(60)))
-                .execute(conn)
-                .map_err(socialgate::db::DbError::from)
-        })
-        .await
-        .unwrap();
+    app.with_db(move |conn| {
+        use diesel::prelude::*;
+        use socialgate::db::schema::oauth_device_codes as d;
+        diesel::update(d::table.filter(d::device_code_hash.eq(&hash)))
+            .set(d::last_polled_at.eq(socialgate::db::now() - chrono::Duration::seconds(60)))
+            .execute(conn)
+    })
+    .await;
     let (status, body) = grant(public.client_id.clone()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["scope"], "posts:read");

@@ -543,22 +543,18 @@ async fn codes_are_bound_to_client_redirect_uri_time_and_grant() {
         )
         .await;
     let hash = socialgate::crypto::sha256_hex(&code);
-    app.state
-        .db
-        .run(move |conn| {
-            use diesel::prelude::*;
-            use socialgate::db::schema::oauth_codes;
-            let created: chrono::NaiveDateTime = oauth_codes::table
-                .filter(oauth_codes::code_hash.eq(&hash))
-                .select(oauth_codes::created_at)
-                .first(conn)?;
-            diesel::update(oauth_codes::table.filter(oauth_codes::code_hash.eq(&hash)))
-                .set(oauth_codes::expires_at.eq(created - chrono::Duration::seconds(1)))
-                .execute(conn)
-                .map_err(socialgate::db::DbError::from)
-        })
-        .await
-        .unwrap();
+    app.with_db(move |conn| {
+        use diesel::prelude::*;
+        use socialgate::db::schema::oauth_codes;
+        let created: chrono::NaiveDateTime = oauth_codes::table
+            .filter(oauth_codes::code_hash.eq(&hash))
+            .select(oauth_codes::created_at)
+            .first(conn)?;
+        diesel::update(oauth_codes::table.filter(oauth_codes::code_hash.eq(&hash)))
+            .set(oauth_codes::expires_at.eq(created - chrono::Duration::seconds(1)))
+            .execute(conn)
+    })
+    .await;
     let r = app
         .token_request(&[
             ("grant_type", "authorization_code"),

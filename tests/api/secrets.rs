@@ -2,7 +2,24 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{logs, on_postgres, spawn_app};
+use crate::helpers::{TestApp, logs, on_postgres, spawn_app};
+
+/// The SQLite database files as they are on disk, write-ahead log included.
+fn raw_database(app: &TestApp) -> String {
+    let mut raw = Vec::new();
+    for entry in std::fs::read_dir(app.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("socialgate.db")
+        {
+            raw.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    String::from_utf8_lossy(&raw).into_owned()
+}
 
 #[actix_web::test]
 async fn the_database_and_the_log_hold_no_plaintext_password_key_or_cookie() {
@@ -43,21 +60,8 @@ async fn the_database_and_the_log_hold_no_plaintext_password_key_or_cookie() {
     ];
 
     if !on_postgres() {
-        // Copy the database files as they are on disk, write-ahead log included.
-        let mut raw = Vec::new();
-        for entry in std::fs::read_dir(app.dir.path()).unwrap() {
-            let path = entry.unwrap().path();
-            if path
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("socialgate.db")
-            {
-                raw.extend(std::fs::read(&path).unwrap());
-            }
-        }
+        let raw = raw_database(&app);
         assert!(raw.len() > 4096);
-        let raw = String::from_utf8_lossy(&raw);
         assert!(
             raw.contains("secrets@example.com"),
             "the grep does see the data"
@@ -120,14 +124,7 @@ async fn after_a_full_oauth_flow_no_secret_code_or_token_is_stored_or_logged() {
         .unwrap()
         .to_owned();
     assert_eq!(app.is_connected(Some(&token)).await.0, StatusCode::OK);
-    let device: serde_json::Value = crate::helpers::client()
-        .post(app.url("/device/code"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let device: serde_json::Value = app.start_device_login().await;
     let device_code = device["device_code"].as_str().unwrap().to_owned();
 
     let secrets = [
@@ -140,19 +137,7 @@ async fn after_a_full_oauth_flow_no_secret_code_or_token_is_stored_or_logged() {
         &device_code,
     ];
     if !on_postgres() {
-        let mut raw = Vec::new();
-        for entry in std::fs::read_dir(app.dir.path()).unwrap() {
-            let path = entry.unwrap().path();
-            if path
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("socialgate.db")
-            {
-                raw.extend(std::fs::read(&path).unwrap());
-            }
-        }
-        let raw = String::from_utf8_lossy(&raw);
+        let raw = raw_database(&app);
         assert!(
             raw.contains(&registered.client_id),
             "the grep does see the data"
