@@ -2,7 +2,10 @@
 
 pub mod schema;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -84,6 +87,9 @@ impl ManageConnection for Manager {
 pub struct Db {
     pool: Pool<Manager>,
     backend: DbBackend,
+    /// One permit per pooled connection: callers wait here, asynchronously, rather than as
+    /// blocked threads inside the pool.
+    permits: Arc<Semaphore>,
 }
 
 /// A pooled connection.
@@ -146,7 +152,11 @@ impl Db {
         } else {
             builder.build_unchecked(manager)
         };
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            permits: Arc::new(Semaphore::new(max as usize)),
+        })
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -165,8 +175,15 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| E::from(DbError::Blocking))?;
         let pool = self.pool.clone();
         actix_web::rt::task::spawn_blocking(move || {
+            let _permit = permit;
             let mut conn = pool.get().map_err(|e| E::from(DbError::Pool(e)))?;
             f(&mut conn)
         })
@@ -211,6 +228,41 @@ macro_rules! per_backend {
             $crate::db::DbConn::Sqlite($c) => $body,
         }
     };
+}
+
+/// Serializes this process's SQLite write transactions. SQLite has one writer at a time; a
+/// second connection that finds the lock taken sleeps in its busy handler (a millisecond or
+/// more), so letting our own writers queue here instead keeps a busy server from sleeping.
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `f` in a write transaction: on SQLite one writer of this process at a time, with the
+/// write lock taken at `BEGIN` (so no read inside can be invalidated by another writer); on
+/// PostgreSQL an ordinary transaction.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Pg(_) => conn.transaction(f),
+        DbConn::Sqlite(_) => {
+            // A panic elsewhere while holding the lock leaves no state to protect.
+            let _writer = SQLITE_WRITER
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(value) => {
+                    conn.batch_execute("COMMIT")?;
+                    Ok(value)
+                }
+                Err(e) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    Err(e)
+                }
+            }
+        }
+    }
 }
 
 /// Now, in UTC, as stored in every `Timestamp` column.

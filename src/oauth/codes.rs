@@ -164,48 +164,47 @@ pub fn exchange(
         return Err(OAuthError::invalid_grant("Code has expired"));
     }
 
-    let outcome = conn
-        .transaction(|conn| {
-            // The first statement writes, so SQLite takes the write lock before reading anything.
-            let won = diesel::update(
-                oauth_codes::table
-                    .find(&row.id)
-                    .filter(oauth_codes::consumed_at.is_null()),
+    let outcome = crate::db::write_transaction(conn, |conn| {
+        // The first statement writes, so SQLite takes the write lock before reading anything.
+        let won = diesel::update(
+            oauth_codes::table
+                .find(&row.id)
+                .filter(oauth_codes::consumed_at.is_null()),
+        )
+        .set(oauth_codes::consumed_at.eq(now))
+        .execute(conn)?
+            == 1;
+        if !won {
+            diesel::update(
+                oauth_tokens::table
+                    .filter(oauth_tokens::code_id.eq(&row.id))
+                    .filter(oauth_tokens::revoked_at.is_null()),
             )
-            .set(oauth_codes::consumed_at.eq(now))
-            .execute(conn)?
-                == 1;
-            if !won {
-                diesel::update(
-                    oauth_tokens::table
-                        .filter(oauth_tokens::code_id.eq(&row.id))
-                        .filter(oauth_tokens::revoked_at.is_null()),
-                )
-                .set(oauth_tokens::revoked_at.eq(now))
-                .execute(conn)?;
-                return Ok(None);
-            }
-            let grant_live: bool = oauth_grants::table
-                .find(&row.grant_id)
-                .filter(oauth_grants::revoked_at.is_null())
-                .count()
-                .get_result::<i64>(conn)?
-                > 0;
-            if !grant_live {
-                return Ok(Some(Err(())));
-            }
-            let token = tokens::mint(
-                conn,
-                &row.grant_id,
-                &row.app_id,
-                &row.user_id,
-                &row.organization_id,
-                &row.scopes,
-                Some(&row.id),
-            )?;
-            Ok::<_, AppError>(Some(Ok(token)))
-        })
-        .map_err(OAuthError::from)?;
+            .set(oauth_tokens::revoked_at.eq(now))
+            .execute(conn)?;
+            return Ok(None);
+        }
+        let grant_live: bool = oauth_grants::table
+            .find(&row.grant_id)
+            .filter(oauth_grants::revoked_at.is_null())
+            .count()
+            .get_result::<i64>(conn)?
+            > 0;
+        if !grant_live {
+            return Ok(Some(Err(())));
+        }
+        let token = tokens::mint(
+            conn,
+            &row.grant_id,
+            &row.app_id,
+            &row.user_id,
+            &row.organization_id,
+            &row.scopes,
+            Some(&row.id),
+        )?;
+        Ok::<_, AppError>(Some(Ok(token)))
+    })
+    .map_err(OAuthError::from)?;
     match outcome {
         None => {
             tracing::warn!(client_id = %client.client_id, "authorization code replayed; its tokens are revoked");
