@@ -129,8 +129,7 @@ pub async fn sign_in(
     let looked_up = state
         .db
         .run(move |conn| {
-            throttle::check(conn, &keys_i, PER_IP)?;
-            throttle::check(conn, &keys_a, PER_ACCOUNT)?;
+            throttle::check_both(conn, (&keys_i, PER_IP), (&keys_a, PER_ACCOUNT))?;
             users::find_user_by_email(conn, &lookup)
         })
         .await;

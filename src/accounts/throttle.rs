@@ -29,14 +29,24 @@ pub const PER_IP: Limit = Limit {
 
 /// 429 (with the seconds until the window ends) when `key` has used up its failures.
 pub fn check(conn: &mut DbConn, key: &str, limit: Limit) -> Result<(), AppError> {
+    check_both(conn, (key, limit), (key, limit))
+}
+
+/// `check` for two keys (an account or client, and an IP) in one query.
+pub fn check_both(conn: &mut DbConn, a: (&str, Limit), b: (&str, Limit)) -> Result<(), AppError> {
     let query = auth_throttle::table
-        .find(key)
-        .select((auth_throttle::failures, auth_throttle::window_started_at));
+        .filter(auth_throttle::key.eq(a.0).or(auth_throttle::key.eq(b.0)))
+        .select((
+            auth_throttle::key,
+            auth_throttle::failures,
+            auth_throttle::window_started_at,
+        ));
     // On every sign-in and token request: the concrete connection caches the statement.
-    let row: Option<(i32, NaiveDateTime)> = per_backend!(conn, |c| query.first(c).optional())?;
-    if let Some((failures, started)) = row {
+    let rows: Vec<(String, i32, NaiveDateTime)> = per_backend!(conn, |c| query.load(c))?;
+    let now = now();
+    for (key, failures, started) in rows {
+        let limit = if key == a.0 { a.1 } else { b.1 };
         let ends = started + limit.window;
-        let now = now();
         if failures >= limit.max_failures && ends > now {
             let retry_after = (ends - now).num_seconds().max(1) as u64;
             return Err(AppError::TooManyRequests { retry_after });

@@ -357,28 +357,44 @@ pub enum ClientAuthError {
     UnexpectedSecret,
 }
 
+/// A client as the token-family endpoints see it: just what authentication needs.
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = oauth_apps)]
+pub struct Client {
+    pub id: String,
+    pub client_id: String,
+    client_secret_hash: Option<String>,
+}
+
 /// Finds the client and checks its secret in constant time. Unknown clients cost the same work.
 pub fn authenticate(
     conn: &mut DbConn,
     client_id: &str,
     secret: Option<&str>,
-) -> Result<App, ClientAuthError> {
-    let found = find_by_client_id(conn, client_id).ok().flatten();
+) -> Result<Client, ClientAuthError> {
+    // On every token request: the concrete connection caches the statement.
+    let found: Option<Client> = crate::per_backend!(conn, |c| oauth_apps::table
+        .filter(oauth_apps::client_id.eq(client_id))
+        .select(Client::as_select())
+        .first(c)
+        .optional())
+    .ok()
+    .flatten();
     let presented = secret.map(crypto::sha256_hex);
-    let Some(app) = found else {
+    let Some(client) = found else {
         let _ = crypto::ct_eq(
             presented.as_deref().unwrap_or(""),
             &crypto::sha256_hex("no such client"),
         );
         return Err(ClientAuthError::UnknownClient);
     };
-    match (&app.client_secret_hash, presented) {
-        (None, None) => Ok(app),
+    match (&client.client_secret_hash, presented) {
+        (None, None) => Ok(client),
         (None, Some(_)) => Err(ClientAuthError::UnexpectedSecret),
         (Some(_), None) => Err(ClientAuthError::MissingSecret),
         (Some(stored), Some(given)) => {
             if crypto::ct_eq(stored, &given) {
-                Ok(app)
+                Ok(client)
             } else {
                 Err(ClientAuthError::WrongSecret)
             }

@@ -8,7 +8,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::apps::App;
+use super::apps::Client;
 use super::error::OAuthError;
 use super::tokens;
 use crate::crypto;
@@ -99,7 +99,7 @@ pub struct Issued {
 /// in an otherwise valid request revokes every token issued from it.
 pub fn exchange(
     conn: &mut DbConn,
-    client: &App,
+    client: &Client,
     code: &str,
     redirect_uri: Option<&str>,
     verifier: Option<&str>,

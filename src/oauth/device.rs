@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::apps::{self, App};
+use super::apps::{self, Client};
 use super::authorize::{self, PendingRequest};
 use super::error::OAuthError;
 use super::params::Params;
@@ -359,7 +359,7 @@ pub async fn device_authorization(
 /// The device-code grant at the token endpoint.
 pub async fn grant(
     state: &AppState,
-    client: &App,
+    client: &Client,
     params: &Params,
 ) -> Result<HttpResponse, OAuthError> {
     let device_code = params

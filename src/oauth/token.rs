@@ -6,7 +6,7 @@ use chrono::Duration;
 use serde::Serialize;
 use serde_json::json;
 
-use super::apps::{self, App, ClientAuthError};
+use super::apps::{self, Client, ClientAuthError};
 use super::codes;
 use super::device;
 use super::error::OAuthError;
@@ -43,8 +43,7 @@ fn throttle_keys(req: &HttpRequest, client_id: &str) -> (String, String) {
 }
 
 fn check_throttle(conn: &mut DbConn, keys: &(String, String)) -> Result<(), AppError> {
-    throttle::check(conn, &keys.1, PER_IP)?;
-    throttle::check(conn, &keys.0, PER_CLIENT_AND_IP)
+    throttle::check_both(conn, (&keys.0, PER_CLIENT_AND_IP), (&keys.1, PER_IP))
 }
 
 fn record_failure(conn: &mut DbConn, keys: &(String, String)) -> Result<(), AppError> {
@@ -57,7 +56,7 @@ fn authenticate_on(
     conn: &mut DbConn,
     creds: &ClientCredentials,
     keys: &(String, String),
-) -> Result<App, OAuthError> {
+) -> Result<Client, OAuthError> {
     check_throttle(conn, keys)?;
     match apps::authenticate(conn, &creds.client_id, creds.secret.as_deref()) {
         Ok(app) => Ok(app),
@@ -76,7 +75,7 @@ pub async fn authenticate_client(
     state: &AppState,
     req: &HttpRequest,
     params: &Params,
-) -> Result<App, OAuthError> {
+) -> Result<Client, OAuthError> {
     let creds = params::client_credentials(req, params)?;
     let keys = throttle_keys(req, &creds.client_id);
     state
@@ -176,10 +175,10 @@ async fn with_client_and_token<T, F>(
     req: &HttpRequest,
     body: &[u8],
     f: F,
-) -> Result<(App, T), OAuthError>
+) -> Result<(Client, T), OAuthError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut DbConn, &App, &str) -> Result<T, AppError> + Send + 'static,
+    F: FnOnce(&mut DbConn, &Client, &str) -> Result<T, AppError> + Send + 'static,
 {
     let params = Params::from_body(req, body)?;
     let creds = params::client_credentials(req, &params)?;
