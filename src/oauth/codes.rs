@@ -165,16 +165,28 @@ pub fn exchange(
     }
 
     let outcome = crate::db::write_transaction(conn, |conn| {
-        // The first statement writes, so SQLite takes the write lock before reading anything.
+        // Consume the code only while its grant is live: one statement on the success path.
         let won = diesel::update(
             oauth_codes::table
                 .find(&row.id)
-                .filter(oauth_codes::consumed_at.is_null()),
+                .filter(oauth_codes::consumed_at.is_null())
+                .filter(diesel::dsl::exists(
+                    oauth_grants::table
+                        .filter(oauth_grants::id.eq(oauth_codes::grant_id))
+                        .filter(oauth_grants::revoked_at.is_null()),
+                )),
         )
         .set(oauth_codes::consumed_at.eq(now))
         .execute(conn)?
             == 1;
         if !won {
+            let consumed: Option<NaiveDateTime> = oauth_codes::table
+                .find(&row.id)
+                .select(oauth_codes::consumed_at)
+                .first(conn)?;
+            if consumed.is_none() {
+                return Ok(Some(Err(())));
+            }
             diesel::update(
                 oauth_tokens::table
                     .filter(oauth_tokens::code_id.eq(&row.id))
@@ -183,15 +195,6 @@ pub fn exchange(
             .set(oauth_tokens::revoked_at.eq(now))
             .execute(conn)?;
             return Ok(None);
-        }
-        let grant_live: bool = oauth_grants::table
-            .find(&row.grant_id)
-            .filter(oauth_grants::revoked_at.is_null())
-            .count()
-            .get_result::<i64>(conn)?
-            > 0;
-        if !grant_live {
-            return Ok(Some(Err(())));
         }
         let token = tokens::mint(
             conn,
