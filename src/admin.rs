@@ -2,12 +2,17 @@
 
 use serde_json::{Value, json};
 
+use diesel::prelude::*;
+
 use crate::accounts::api_keys;
 use crate::accounts::users::{self, NewUserOrg};
+use crate::config::Config;
 use crate::crypto::password;
+use crate::crypto::{self, Keys, MasterKey};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::oauth::apps::{self, AppInput, Picture};
+use crate::providers::{self, channels, credentials};
 
 /// Creates a user who becomes admin of `org` (found by name, or created) or of a new organization.
 pub fn create_user(
@@ -74,4 +79,123 @@ pub fn create_oauth_app(
         out["client_secret"] = json!(secret);
     }
     Ok(out)
+}
+
+/// The vault keys of this installation (the master key, and the one a rotation replaced).
+pub fn keys(config: &Config) -> Result<Keys, AppError> {
+    let internal = |e: crypto::KeyError| AppError::Internal(e.to_string());
+    let (master, _) = crypto::load_or_create_master_key(config.secret_key, &config.data_dir, false)
+        .map_err(internal)?;
+    let mut keys = Keys::new(&master);
+    if let Some(previous) =
+        crypto::load_previous_master_key(config.previous_secret_key, &config.data_dir)
+            .map_err(internal)?
+    {
+        keys = keys.with_previous(&previous);
+    }
+    Ok(keys)
+}
+
+/// Stores an organization's app credentials for a network (as the admin page does).
+#[allow(clippy::too_many_arguments)] // one argument per command-line option
+pub fn set_provider_credentials(
+    conn: &mut DbConn,
+    keys: &Keys,
+    org: &str,
+    provider: &str,
+    client_id: &str,
+    client_secret: &str,
+    redirect_uri: Option<&str>,
+    instance_url: Option<&str>,
+) -> Result<Value, AppError> {
+    let org = users::find_organization(conn, org)?.ok_or_else(|| {
+        AppError::not_found(format!("no organization has the id or name {org:?}"))
+    })?;
+    let network = providers::get(provider)
+        .ok_or_else(|| AppError::not_found(format!("no provider is called {provider:?}")))?;
+    if client_secret.trim().is_empty() {
+        return Err(AppError::bad_request("--client-secret is required"));
+    }
+    let input = credentials::CredentialsInput {
+        client_id: client_id.to_owned(),
+        client_secret: client_secret.to_owned(),
+        redirect_uri: redirect_uri.map(str::to_owned),
+        instance_url: instance_url.map(str::to_owned),
+    };
+    credentials::save(conn, keys, &org.id, network, &input)?;
+    Ok(json!({ "provider": network.info().identifier, "configured": true }))
+}
+
+/// Re-encrypts every sealed value under `new`. With a key file, the file is replaced first and
+/// the old key kept beside it until every value moved; with `SOCIALGATE_SECRET_KEY`, the
+/// operator passes the new key and then sets it in the environment.
+pub fn rotate_secret_key(
+    conn: &mut DbConn,
+    config: &Config,
+    new_key: Option<[u8; 32]>,
+) -> Result<Value, AppError> {
+    let internal = |e: crypto::KeyError| AppError::Internal(e.to_string());
+    let (old, _) = crypto::load_or_create_master_key(config.secret_key, &config.data_dir, false)
+        .map_err(internal)?;
+    let previous = crypto::load_previous_master_key(config.previous_secret_key, &config.data_dir)
+        .map_err(internal)?;
+    let from_file = config.secret_key.is_none();
+    let new = match (new_key, from_file) {
+        (Some(bytes), _) => MasterKey::from_bytes(bytes),
+        // A file rotation interrupted earlier resumes with the key already in place.
+        (None, true) if previous.is_some() => old.clone(),
+        (None, true) => MasterKey::generate(),
+        (None, false) => {
+            return Err(AppError::bad_request(
+                "SOCIALGATE_SECRET_KEY is set: pass --new-key with the new key (e.g. `openssl rand -base64 32`), then set SOCIALGATE_SECRET_KEY to it",
+            ));
+        }
+    };
+    let mut keys = Keys::new(&new);
+    if new.id() != old.id() {
+        keys = keys.with_previous(&old);
+    }
+    if let Some(p) = &previous {
+        keys = keys.with_previous(p);
+    }
+    if from_file && new.id() != old.id() {
+        crypto::start_key_file_rotation(&config.data_dir, &old, &new).map_err(internal)?;
+    }
+    let reseal = |sealed: &str| -> Result<String, AppError> {
+        if keys.is_current(sealed) {
+            return Ok(sealed.to_owned());
+        }
+        let plain = keys
+            .open(sealed)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(keys.seal(&plain))
+    };
+    let resealed = crate::db::write_transaction(conn, |conn| {
+        let mut n = credentials::reseal_all(conn, &reseal)?;
+        n += channels::reseal_all(conn, &reseal)?;
+        n += providers::connect::reseal_all(conn, &reseal)?;
+        Ok::<_, AppError>(n)
+    })?;
+    if from_file {
+        crypto::finish_key_file_rotation(&config.data_dir).map_err(internal)?;
+    }
+    Ok(json!({
+        "key_id": keys.key_id(),
+        "previous_key_id": old.id(),
+        "rows": resealed,
+    }))
+}
+
+/// Counts sealed values not under the current key (what a finished rotation leaves: none).
+pub fn values_under_other_keys(conn: &mut DbConn, keys: &Keys) -> Result<usize, AppError> {
+    use crate::db::schema::{integrations, provider_credentials};
+    let mut sealed: Vec<String> = provider_credentials::table
+        .select(provider_credentials::client_secret)
+        .load(conn)?;
+    sealed.extend(
+        integrations::table
+            .select(integrations::access_token)
+            .load::<String>(conn)?,
+    );
+    Ok(sealed.iter().filter(|s| !keys.is_current(s)).count())
 }

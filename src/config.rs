@@ -37,8 +37,40 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The master key, when given explicitly; otherwise `<data dir>/secret.key` is used.
     pub secret_key: Option<[u8; 32]>,
+    /// The master key before a rotation, still accepted for opening sealed values.
+    pub previous_secret_key: Option<[u8; 32]>,
     pub log_format: LogFormat,
     pub signups: Signups,
+    /// Social networks: which are offered and where their APIs live.
+    pub providers: ProviderConfig,
+}
+
+/// Names of the instance-wide provider credentials, as Postiz spells them.
+pub const PROVIDER_ENV_NAMES: &[&str] = &[
+    "X_API_KEY",
+    "X_API_SECRET",
+    "MASTODON_URL",
+    "MASTODON_CLIENT_ID",
+    "MASTODON_CLIENT_SECRET",
+    "DISCORD_BOT_TOKEN_ID",
+    "SLACK_SIGNING_SECRET",
+];
+
+/// How the provider layer is configured.
+#[derive(Clone, Debug)]
+pub struct ProviderConfig {
+    /// Whether the built-in sandbox network is offered.
+    pub sandbox: bool,
+    /// Whether the instance-wide credentials below may be used when an organization has none.
+    pub env_credentials: bool,
+    /// Values of [`PROVIDER_ENV_NAMES`] that are set.
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Path prefix of the callback URLs (`/postiz` by default, as the tenant guide expects).
+    pub callback_prefix: String,
+    /// Hosts a `returnURL` may send the user back to: exact names or `*.example.com`.
+    pub return_url_hosts: Vec<String>,
+    /// Base URL of the X API (OAuth 1.0a endpoints, `/2/tweets`, media upload).
+    pub x_api_url: String,
 }
 
 /// One bad variable: the message names it, and the process exits with code 2.
@@ -99,6 +131,16 @@ impl Config {
             })?),
         };
 
+        let previous_secret_key = match var("SOCIALGATE_PREVIOUS_SECRET_KEY") {
+            None => None,
+            Some(v) => Some(decode_key(&v).ok_or_else(|| {
+                invalid(
+                    "SOCIALGATE_PREVIOUS_SECRET_KEY",
+                    "expected base64 of exactly 32 bytes",
+                )
+            })?),
+        };
+
         let log_format = match var("SOCIALGATE_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -126,13 +168,17 @@ impl Config {
                 .map_err(|e| invalid("RUST_LOG", format!("{filter:?} is not a log filter: {e}")))?;
         }
 
+        let providers = provider_config(&var)?;
+
         Ok(Config {
+            providers,
             listen,
             public_url,
             database_url,
             db_backend,
             data_dir,
             secret_key,
+            previous_secret_key,
             log_format,
             signups,
         })
@@ -210,6 +256,63 @@ pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url)
+}
+
+fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(invalid(var, format!("{other:?} is neither true nor false"))),
+    }
+}
+
+fn provider_config(var: &dyn Fn(&str) -> Option<String>) -> Result<ProviderConfig, ConfigError> {
+    let env_credentials = match var("SOCIALGATE_ENV_PROVIDER_CREDENTIALS") {
+        Some(v) => parse_bool("SOCIALGATE_ENV_PROVIDER_CREDENTIALS", &v)?,
+        None => false,
+    };
+    let env: std::collections::BTreeMap<String, String> = PROVIDER_ENV_NAMES
+        .iter()
+        .filter_map(|name| var(name).map(|v| ((*name).to_owned(), v.trim().to_owned())))
+        .collect();
+    // The sandbox is on by default only when no instance-wide credentials are in use.
+    let sandbox = match var("SOCIALGATE_SANDBOX") {
+        Some(v) => parse_bool("SOCIALGATE_SANDBOX", &v)?,
+        None => !env_credentials || env.is_empty(),
+    };
+    let callback_prefix = match var("SOCIALGATE_PROVIDER_CALLBACK_PREFIX") {
+        None => "/postiz".to_owned(),
+        Some(v) => {
+            let v = v.trim().trim_end_matches('/');
+            if !v.is_empty() && (!v.starts_with('/') || v.contains(['?', '#', ' '])) {
+                return Err(invalid(
+                    "SOCIALGATE_PROVIDER_CALLBACK_PREFIX",
+                    format!("{v:?} is not a path such as /postiz (or empty)"),
+                ));
+            }
+            v.to_owned()
+        }
+    };
+    let return_url_hosts = var("SOCIALGATE_RETURN_URL_HOSTS")
+        .map(|v| {
+            v.split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let x_api_url = match var("SOCIALGATE_X_API_URL") {
+        None => "https://api.x.com".to_owned(),
+        Some(v) => parse_public_url(&v).map_err(|m| invalid("SOCIALGATE_X_API_URL", m))?,
+    };
+    Ok(ProviderConfig {
+        sandbox,
+        env_credentials,
+        env,
+        callback_prefix,
+        return_url_hosts,
+        x_api_url,
+    })
 }
 
 #[cfg(test)]

@@ -27,6 +27,9 @@ pub enum AppError {
     /// The visitor must sign in first; pages answer with a redirect to the sign-in page.
     #[error("sign in first")]
     SignInRequired { next: String },
+    /// A network we depend on failed.
+    #[error("{0}")]
+    BadGateway(String),
     #[error("the database is unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -96,6 +99,7 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

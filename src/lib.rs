@@ -10,6 +10,7 @@ pub mod error;
 pub mod media;
 pub mod oauth;
 pub mod pages;
+pub mod providers;
 pub mod public_api;
 pub mod telemetry;
 
@@ -32,6 +33,8 @@ pub struct AppState {
     pub config: Config,
     pub db: Db,
     pub keys: Keys,
+    /// The one outbound HTTP client (provider APIs, media fetches).
+    pub http: reqwest::Client,
 }
 
 /// The Content-Security-Policy of every response: our own files only, never framed.
@@ -53,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/static/{file}", web::get().to(pages::static_file))
     .configure(accounts::configure)
     .configure(oauth::configure)
+    .configure(providers::configure)
     .configure(public_api::configure)
     .default_service(web::to(not_found));
 }
@@ -130,13 +134,20 @@ pub fn prepare(config: Config, production: bool) -> Result<web::Data<AppState>, 
     if let Some(path) = created {
         tracing::warn!(path = %path.display(), "no SOCIALGATE_SECRET_KEY set: created a new master key file; back it up");
     }
+    let mut keys = Keys::new(&master);
+    if let Some(previous) =
+        crypto::load_previous_master_key(config.previous_secret_key, &config.data_dir)?
+    {
+        keys = keys.with_previous(&previous);
+    }
     let db = Db::connect(&config.database_url)?;
     let applied = db.migrate()?;
     if applied > 0 {
         tracing::info!(applied, "database migrated");
     }
     Ok(web::Data::new(AppState {
-        keys: Keys::new(&master),
+        keys,
+        http: providers::http::client(),
         config,
         db,
     }))

@@ -62,6 +62,30 @@ enum AdminCommand {
         #[arg(long)]
         public: bool,
     },
+    /// Store an organization's app credentials for a social network (sealed).
+    SetProviderCredentials {
+        /// Organization id or name.
+        #[arg(long)]
+        org: String,
+        /// Provider identifier, e.g. x or mastodon.
+        #[arg(long)]
+        provider: String,
+        #[arg(long)]
+        client_id: String,
+        #[arg(long)]
+        client_secret: String,
+        #[arg(long)]
+        redirect_uri: Option<String>,
+        /// Mastodon: the instance, e.g. https://mastodon.social.
+        #[arg(long)]
+        instance_url: Option<String>,
+    },
+    /// Move every encrypted value to a new master key.
+    RotateSecretKey {
+        /// The new key (base64 of 32 bytes); required when SOCIALGATE_SECRET_KEY is set.
+        #[arg(long)]
+        new_key: Option<String>,
+    },
     /// Create an organization API key; it is printed only this once.
     CreateApiKey {
         /// Organization id or name.
@@ -132,6 +156,35 @@ fn main() -> ExitCode {
                 } => admin::create_oauth_app(&mut conn, &org, &name, &redirect_uris, public),
                 AdminCommand::CreateApiKey { org, name } => {
                     admin::create_api_key(&mut conn, &org, name.as_deref())
+                }
+                AdminCommand::SetProviderCredentials {
+                    org,
+                    provider,
+                    client_id,
+                    client_secret,
+                    redirect_uri,
+                    instance_url,
+                } => admin::keys(&config).and_then(|keys| {
+                    admin::set_provider_credentials(
+                        &mut conn,
+                        &keys,
+                        &org,
+                        &provider,
+                        &client_id,
+                        &client_secret,
+                        redirect_uri.as_deref(),
+                        instance_url.as_deref(),
+                    )
+                }),
+                AdminCommand::RotateSecretKey { new_key } => {
+                    let new_key = match new_key.map(|k| socialgate::config::decode_key(&k)) {
+                        Some(None) => {
+                            return fail("--new-key is not base64 of exactly 32 bytes", 2);
+                        }
+                        Some(Some(k)) => Some(k),
+                        None => None,
+                    };
+                    admin::rotate_secret_key(&mut conn, &config, new_key)
                 }
             };
             match result {

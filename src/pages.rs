@@ -15,6 +15,18 @@ pub fn html(status: StatusCode, page: &impl Template) -> Result<HttpResponse, Ap
         .body(page.render()?))
 }
 
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+/// A page that explains something (often a problem) and sends the browser nowhere.
+pub fn message(status: StatusCode, title: &str, message: &str) -> Result<HttpResponse, AppError> {
+    html(status, &MessagePage { title, message })
+}
+
 /// A `303 See Other` to a path of ours.
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

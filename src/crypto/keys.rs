@@ -84,6 +84,47 @@ pub fn load_or_create_master_key(
     }
 }
 
+/// Replaces `<data_dir>/secret.key` with `new`, keeping the old key in `secret.key.previous`
+/// (so values not yet re-encrypted still open) until [`finish_key_file_rotation`].
+pub fn start_key_file_rotation(
+    data_dir: &Path,
+    old: &MasterKey,
+    new: &MasterKey,
+) -> Result<(), KeyError> {
+    let previous = data_dir.join("secret.key.previous");
+    let current = data_dir.join("secret.key");
+    let staged = data_dir.join("secret.key.new");
+    if !previous.exists() {
+        write_private(
+            &previous,
+            format!("{}\n", STANDARD.encode(old.0)).as_bytes(),
+        )
+        .map_err(|e| KeyError::Write(previous.clone(), e))?;
+    }
+    let _ = std::fs::remove_file(&staged);
+    write_private(&staged, format!("{}\n", STANDARD.encode(new.0)).as_bytes())
+        .map_err(|e| KeyError::Write(staged.clone(), e))?;
+    std::fs::rename(&staged, &current).map_err(|e| KeyError::Write(current, e))
+}
+
+/// Forgets the replaced key once every value is under the new one.
+pub fn finish_key_file_rotation(data_dir: &Path) -> Result<(), KeyError> {
+    let previous = data_dir.join("secret.key.previous");
+    match std::fs::remove_file(&previous) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(KeyError::Write(previous, e)),
+        _ => Ok(()),
+    }
+}
+
+impl MasterKey {
+    /// A new random key.
+    pub fn generate() -> MasterKey {
+        let mut bytes = [0u8; 32];
+        os_random(&mut bytes);
+        MasterKey(bytes)
+    }
+}
+
 fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -98,6 +139,25 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     file.write_all(contents)?;
     file.sync_all()
+}
+
+/// The key a rotation replaced, when it is still needed: the explicit one, or
+/// `<data_dir>/secret.key.previous` written by `socialgate admin rotate-secret-key`.
+pub fn load_previous_master_key(
+    explicit: Option<[u8; 32]>,
+    data_dir: &Path,
+) -> Result<Option<MasterKey>, KeyError> {
+    if let Some(bytes) = explicit {
+        return Ok(Some(MasterKey(bytes)));
+    }
+    let path = data_dir.join("secret.key.previous");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => crate::config::decode_key(&text)
+            .map(|b| Some(MasterKey(b)))
+            .ok_or(KeyError::Malformed(path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(KeyError::Read(path, e)),
+    }
 }
 
 /// Keys derived from the master key, one per purpose, plus the vault.
@@ -181,6 +241,11 @@ impl Keys {
             .decrypt(&Nonce::from(nonce), ct.as_slice())
             .map_err(|_| KeyError::Damaged)?;
         String::from_utf8(plain).map_err(|_| KeyError::Damaged)
+    }
+
+    /// The id of the key new values are sealed under.
+    pub fn key_id(&self) -> &str {
+        &self.vault_id
     }
 
     /// Whether `sealed` was made under the current key.

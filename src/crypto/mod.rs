@@ -3,7 +3,10 @@
 mod keys;
 pub mod password;
 
-pub use keys::{KeyError, Keys, MasterKey, load_or_create_master_key};
+pub use keys::{
+    KeyError, Keys, MasterKey, finish_key_file_rotation, load_or_create_master_key,
+    load_previous_master_key, start_key_file_rotation,
+};
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};

@@ -168,6 +168,81 @@ diesel::joinable!(oauth_tokens -> oauth_grants (grant_id));
 diesel::joinable!(oauth_codes -> oauth_grants (grant_id));
 diesel::joinable!(oauth_requests -> oauth_apps (app_id));
 
+diesel::table! {
+    customers (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    integrations (id) {
+        id -> Text,
+        organization_id -> Text,
+        internal_id -> Text,
+        provider -> Text,
+        name -> Text,
+        picture -> Nullable<Text>,
+        profile -> Nullable<Text>,
+        access_token -> Text,
+        refresh_token -> Nullable<Text>,
+        token_expires_at -> Nullable<Timestamp>,
+        instance_url -> Nullable<Text>,
+        disabled -> Bool,
+        refresh_needed -> Bool,
+        in_between_steps -> Bool,
+        posting_times -> Text,
+        customer_id -> Nullable<Text>,
+        additional_settings -> Text,
+        root_internal_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    provider_credentials (organization_id, provider) {
+        organization_id -> Text,
+        provider -> Text,
+        client_id -> Text,
+        client_secret -> Text,
+        redirect_uri -> Nullable<Text>,
+        instance_url -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    connect_states (state_hash) {
+        state_hash -> Text,
+        organization_id -> Text,
+        provider -> Text,
+        secret -> Nullable<Text>,
+        refresh_integration_id -> Nullable<Text>,
+        return_url -> Nullable<Text>,
+        started_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sandbox_posts (id) {
+        id -> Text,
+        organization_id -> Text,
+        account_id -> Text,
+        text -> Text,
+        media -> Text,
+        reply_to -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(integrations -> customers (customer_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     organizations,
@@ -181,4 +256,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_requests,
     oauth_codes,
     oauth_tokens,
+    customers,
+    integrations,
+    provider_credentials,
+    connect_states,
+    sandbox_posts,
 );

@@ -15,6 +15,22 @@ pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The type of an image or video by its magic number (images as `sniff_image`, plus MP4 and
+/// QuickTime video).
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    sniff_image(bytes).or_else(|| {
+        if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
+            Some(if &bytes[8..10] == b"qt" {
+                "video/quicktime"
+            } else {
+                "video/mp4"
+            })
+        } else {
+            None
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -40,16 +40,9 @@ pub struct ConsentPage {
     pub redirect_host: Option<String>,
 }
 
-#[derive(Template)]
-#[template(path = "oauth/message.html")]
-pub struct MessagePage<'a> {
-    pub title: &'a str,
-    pub message: &'a str,
-}
-
 /// A page that explains a problem and sends the browser nowhere.
 pub fn message(status: StatusCode, title: &str, message: &str) -> Result<HttpResponse, AppError> {
-    pages::html(status, &MessagePage { title, message })
+    pages::message(status, title, message)
 }
 
 fn error_page(message: &str) -> Result<HttpResponse, AppError> {

@@ -25,6 +25,7 @@ async fn ready_is_503_when_the_database_is_unreachable() {
         config: app.state.config.clone(),
         db: broken,
         keys: app.state.keys.clone(),
+        http: app.state.http.clone(),
     });
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());

@@ -1,0 +1,394 @@
+//! Bluesky: an app password checked with `createSession`, sessions renewed with
+//! `refreshSession`, posts as `app.bsky.feed.post` records with link and mention facets,
+//! images through `uploadBlob`, replies with root and parent references.
+
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::credentials::check_instance_url;
+use super::http::{fetch_media, send_json};
+use super::text::links;
+use super::{
+    AppCredentials, AuthInput, AuthKind, AuthStart, ChannelAuth, ConnectedAccount, Ctx,
+    CustomField, Editor, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo,
+    Published, RefreshPolicy, Thread, Tokens,
+};
+use crate::pages::url_encode;
+
+pub struct Bluesky;
+
+static INFO: ProviderInfo = ProviderInfo {
+    identifier: "bluesky",
+    name: "Bluesky",
+    auth: AuthKind::Credentials,
+    scopes: &[],
+    editor: Editor::Normal,
+    max_length: 300,
+    max_concurrent_jobs: 2,
+    between_steps: false,
+    refresh: RefreshPolicy::BeforeExpiry,
+    needs_app_credentials: false,
+    has_instance_url: false,
+    unprefixed_callback: false,
+    rules: "Bluesky posts have at most 300 characters and 4 pictures of at most 1 MB each.",
+};
+
+static FIELDS: [CustomField; 3] = [
+    CustomField {
+        key: "service",
+        label: "Service URL",
+        kind: "text",
+        default_value: "https://bsky.social",
+        validation: "^https?://",
+    },
+    CustomField {
+        key: "identifier",
+        label: "Handle or email",
+        kind: "text",
+        default_value: "",
+        validation: ".+",
+    },
+    CustomField {
+        key: "password",
+        label: "App password",
+        kind: "password",
+        default_value: "",
+        validation: ".+",
+    },
+];
+
+/// Bluesky's limit for one image blob.
+const IMAGE_LIMIT: usize = 1_000_000;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Session {
+    did: String,
+    handle: String,
+    access_jwt: String,
+    refresh_jwt: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Profile {
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    avatar: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Blob {
+    blob: Value,
+}
+
+#[derive(Deserialize)]
+struct Record {
+    uri: String,
+    cid: String,
+}
+
+/// Seconds until a JWT's `exp`, when it can be read (two hours otherwise).
+fn expires_in(jwt: &str) -> i64 {
+    let exp = jwt
+        .split('.')
+        .nth(1)
+        .and_then(|p| URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok())
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| v.get("exp").and_then(Value::as_i64));
+    match exp {
+        Some(exp) => (exp - chrono::Utc::now().timestamp()).max(0),
+        None => 7200,
+    }
+}
+
+/// `@handle.domain` mentions as byte ranges (the `@` included) and the handle.
+fn mentions(text: &str) -> Vec<(usize, usize, String)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices('@') {
+        if i > 0 && !(bytes[i - 1] as char).is_whitespace() && bytes[i - 1] != b'(' {
+            continue;
+        }
+        let rest = &text[i + 1..];
+        let len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+            .unwrap_or(rest.len());
+        let handle = rest[..len].trim_end_matches('.');
+        if handle.contains('.') && !handle.starts_with('.') {
+            out.push((i, i + 1 + handle.len(), handle.to_ascii_lowercase()));
+        }
+    }
+    out
+}
+
+impl Bluesky {
+    async fn facets(&self, ctx: &Ctx<'_>, service: &str, text: &str) -> Vec<Value> {
+        let mut facets: Vec<Value> = links(text)
+            .into_iter()
+            .map(|(start, end)| {
+                json!({
+                    "index": { "byteStart": start, "byteEnd": end },
+                    "features": [{ "$type": "app.bsky.richtext.facet#link", "uri": &text[start..end] }]
+                })
+            })
+            .collect();
+        for (start, end, handle) in mentions(text) {
+            // A handle that does not resolve stays plain text.
+            let resolved: Result<Value, _> = send_json(
+                self,
+                ctx.http.get(format!(
+                    "{service}/xrpc/com.atproto.identity.resolveHandle?handle={}",
+                    url_encode(&handle)
+                )),
+            )
+            .await;
+            if let Some(did) = resolved
+                .ok()
+                .and_then(|v| v.get("did").and_then(Value::as_str).map(str::to_owned))
+            {
+                facets.push(json!({
+                    "index": { "byteStart": start, "byteEnd": end },
+                    "features": [{ "$type": "app.bsky.richtext.facet#mention", "did": did }]
+                }));
+            }
+        }
+        facets
+    }
+
+    async fn record(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        post: &PostDetails,
+        thread: Option<&Thread>,
+    ) -> Result<PostOutcome, ProviderError> {
+        let service = auth
+            .instance_url
+            .as_deref()
+            .ok_or_else(|| ProviderError::Disconnected("the channel has no service URL".into()))?;
+        let token = &auth.access_token;
+        let mut images = Vec::new();
+        for m in &post.media {
+            let (bytes, mime) = fetch_media(ctx.http, &m.path).await?;
+            if !mime.starts_with("image/") {
+                return Err(ProviderError::BadBody("Bluesky takes pictures only".into()));
+            }
+            if bytes.len() > IMAGE_LIMIT {
+                return Err(ProviderError::BadBody(format!(
+                    "Bluesky takes pictures of at most 1 MB; {} has {} bytes",
+                    m.path,
+                    bytes.len()
+                )));
+            }
+            let blob: Blob = send_json(
+                self,
+                ctx.http
+                    .post(format!("{service}/xrpc/com.atproto.repo.uploadBlob"))
+                    .bearer_auth(token)
+                    .header("Content-Type", mime)
+                    .body(bytes),
+            )
+            .await?;
+            images.push(json!({ "alt": m.alt.clone().unwrap_or_default(), "image": blob.blob }));
+        }
+        let mut record = json!({
+            "$type": "app.bsky.feed.post",
+            "text": post.message,
+            "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        });
+        let facets = self.facets(ctx, service, &post.message).await;
+        if !facets.is_empty() {
+            record["facets"] = Value::Array(facets);
+        }
+        if !images.is_empty() {
+            record["embed"] = json!({ "$type": "app.bsky.embed.images", "images": images });
+        }
+        if let Some(thread) = thread {
+            let reference = |p: &Published| json!({ "uri": p.id, "cid": p.reference.clone().unwrap_or_default() });
+            record["reply"] =
+                json!({ "root": reference(&thread.root), "parent": reference(&thread.parent) });
+        }
+        let created: Record = send_json(
+            self,
+            ctx.http
+                .post(format!("{service}/xrpc/com.atproto.repo.createRecord"))
+                .bearer_auth(token)
+                .json(&json!({ "repo": auth.internal_id, "collection": "app.bsky.feed.post", "record": record })),
+        )
+        .await?;
+        let rkey = created
+            .uri
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let handle = auth
+            .username
+            .clone()
+            .unwrap_or_else(|| auth.internal_id.clone());
+        Ok(PostOutcome::Published(Published {
+            url: format!("https://bsky.app/profile/{handle}/post/{rkey}"),
+            id: created.uri,
+            reference: Some(created.cid),
+        }))
+    }
+}
+
+#[async_trait]
+impl Provider for Bluesky {
+    fn info(&self) -> &'static ProviderInfo {
+        &INFO
+    }
+
+    fn custom_fields(&self) -> &'static [CustomField] {
+        &FIELDS
+    }
+
+    fn check_validity(&self, chain: &[PostDetails]) -> Result<(), String> {
+        for post in chain {
+            if post.media.len() > 4 || post.media.iter().any(|m| m.kind == "video") {
+                return Err("Bluesky takes at most 4 pictures per post (no video yet)".into());
+            }
+        }
+        Ok(())
+    }
+
+    async fn authorization_url(
+        &self,
+        ctx: &Ctx<'_>,
+        _app: Option<&AppCredentials>,
+        _callback: &str,
+        state: &str,
+    ) -> Result<AuthStart, ProviderError> {
+        Ok(AuthStart {
+            url: format!(
+                "{}/integrations/social/bluesky/connect?state={}",
+                ctx.config.public_url,
+                url_encode(state)
+            ),
+            state_key: state.to_owned(),
+            secret: None,
+        })
+    }
+
+    async fn authenticate(
+        &self,
+        ctx: &Ctx<'_>,
+        _app: Option<&AppCredentials>,
+        _callback: &str,
+        input: AuthInput,
+    ) -> Result<ConnectedAccount, ProviderError> {
+        let field = |k: &str| input.fields.get(k).map(String::as_str).unwrap_or("");
+        let service = check_instance_url(if field("service").is_empty() {
+            "https://bsky.social"
+        } else {
+            field("service")
+        })
+        .map_err(ProviderError::BadBody)?;
+        let session: Session = send_json(
+            self,
+            ctx.http
+                .post(format!("{service}/xrpc/com.atproto.server.createSession"))
+                .json(&json!({ "identifier": field("identifier"), "password": field("password") })),
+        )
+        .await
+        .map_err(|e| match e {
+            ProviderError::RefreshNeeded(_) | ProviderError::BadBody(_) => {
+                ProviderError::BadBody("Bluesky did not accept this handle and app password".into())
+            }
+            other => other,
+        })?;
+        let profile: Profile = send_json(
+            self,
+            ctx.http
+                .get(format!(
+                    "{service}/xrpc/app.bsky.actor.getProfile?actor={}",
+                    url_encode(&session.did)
+                ))
+                .bearer_auth(&session.access_jwt),
+        )
+        .await?;
+        Ok(ConnectedAccount {
+            internal_id: session.did,
+            name: profile
+                .display_name
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| session.handle.clone()),
+            picture: profile.avatar,
+            username: Some(session.handle),
+            tokens: Tokens {
+                expires_in: Some(expires_in(&session.access_jwt)),
+                access_token: session.access_jwt,
+                refresh_token: Some(session.refresh_jwt),
+            },
+            instance_url: Some(service),
+            additional_settings: Vec::new(),
+        })
+    }
+
+    async fn refresh(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
+        let service = auth
+            .instance_url
+            .as_deref()
+            .ok_or_else(|| ProviderError::Disconnected("the channel has no service URL".into()))?;
+        let refresh = auth
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| ProviderError::RefreshNeeded("no refresh token".into()))?;
+        let session: Session = send_json(
+            self,
+            ctx.http
+                .post(format!("{service}/xrpc/com.atproto.server.refreshSession"))
+                .bearer_auth(refresh),
+        )
+        .await?;
+        Ok(Tokens {
+            expires_in: Some(expires_in(&session.access_jwt)),
+            access_token: session.access_jwt,
+            refresh_token: Some(session.refresh_jwt),
+        })
+    }
+
+    async fn post(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        post: &PostDetails,
+    ) -> Result<PostOutcome, ProviderError> {
+        self.record(ctx, auth, post, None).await
+    }
+
+    async fn comment(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        thread: &Thread,
+        post: &PostDetails,
+    ) -> Result<PostOutcome, ProviderError> {
+        self.record(ctx, auth, post, Some(thread)).await
+    }
+
+    fn classify(&self, status: u16, body: &str) -> Option<ProviderError> {
+        (status == 400 && (body.contains("ExpiredToken") || body.contains("InvalidToken")))
+            .then(|| ProviderError::RefreshNeeded("Bluesky session expired".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_mentions_by_byte_offsets() {
+        let text = "héllo @alice.bsky.social and @bob.";
+        let found = super::mentions(text);
+        assert_eq!(found.len(), 1);
+        let (s, e, h) = &found[0];
+        assert_eq!(&text[*s..*e], "@alice.bsky.social");
+        assert_eq!(h, "alice.bsky.social");
+        assert_eq!(*s, 7); // "héllo " is 7 bytes
+    }
+}

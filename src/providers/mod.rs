@@ -1,0 +1,479 @@
+//! The social networks: the `Provider` contract, the registry, channels, per-organization
+//! provider credentials, the connect flow and one file per network.
+
+pub mod bluesky;
+pub mod channels;
+pub mod connect;
+pub mod credentials;
+pub mod error;
+pub mod http;
+pub mod mastodon;
+mod oauth1;
+mod pages;
+pub mod sandbox;
+pub mod text;
+pub mod x;
+
+use std::collections::HashMap;
+
+use actix_web::web;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::config::Config;
+pub use error::ProviderError;
+
+/// How a network authenticates the account being connected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthKind {
+    OAuth2,
+    OAuth1,
+    /// A form of credentials (e.g. a Bluesky app password) checked against the platform.
+    Credentials,
+    ApiKey,
+}
+
+/// What the editor produces for this network (Postiz's `editor`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Editor {
+    Normal,
+    Markdown,
+    Html,
+}
+
+impl Editor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Editor::Normal => "normal",
+            Editor::Markdown => "markdown",
+            Editor::Html => "html",
+        }
+    }
+}
+
+/// How a network's tokens are kept alive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshPolicy {
+    /// Tokens do not expire (X OAuth 1.0a, Mastodon).
+    Never,
+    /// Refresh with the refresh token when the access token is about to expire.
+    BeforeExpiry,
+}
+
+/// A network's fixed facts.
+#[derive(Debug)]
+pub struct ProviderInfo {
+    pub identifier: &'static str,
+    pub name: &'static str,
+    pub auth: AuthKind,
+    pub scopes: &'static [&'static str],
+    pub editor: Editor,
+    pub max_length: usize,
+    /// Publishes allowed at once across every instance (Postiz's `maxConcurrentJob`).
+    pub max_concurrent_jobs: u32,
+    /// Whether a page or account pick follows authentication.
+    pub between_steps: bool,
+    pub refresh: RefreshPolicy,
+    /// Whether connecting needs app credentials (a client id and secret).
+    pub needs_app_credentials: bool,
+    /// Whether the app credentials include an instance URL (Mastodon).
+    pub has_instance_url: bool,
+    /// Whether the callback lives at `/integrations/social/…` without the prefix (X, Threads).
+    pub unprefixed_callback: bool,
+    /// Rules shown to whoever writes a post (Postiz's `@Rules`).
+    pub rules: &'static str,
+}
+
+/// One field of a credentials form (Postiz's `customFields`).
+#[derive(Debug, Serialize)]
+pub struct CustomField {
+    pub key: &'static str,
+    pub label: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(rename = "defaultValue")]
+    pub default_value: &'static str,
+    /// A regular expression the value must match, as a hint for the form.
+    pub validation: &'static str,
+}
+
+/// A named operation a client may trigger (`/public/v1/integration-trigger`).
+#[derive(Debug, Serialize)]
+pub struct ToolInfo {
+    #[serde(rename = "methodName")]
+    pub method_name: &'static str,
+    pub description: &'static str,
+    #[serde(rename = "dataSchema")]
+    pub data_schema: &'static [ToolField],
+}
+
+#[derive(Debug, Serialize)]
+pub struct ToolField {
+    pub key: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub description: &'static str,
+}
+
+/// The organization's (or the instance's) app at a network.
+#[derive(Clone, Debug)]
+pub struct AppCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+    /// The redirect URI registered at the network (the override, or ours).
+    pub redirect_uri: String,
+    pub instance_url: Option<String>,
+}
+
+/// What the shared parts of the server give a provider call.
+pub struct Ctx<'a> {
+    pub http: &'a reqwest::Client,
+    pub config: &'a Config,
+    /// Only the built-in sandbox network keeps its posts in our database.
+    pub db: &'a crate::db::Db,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn of(state: &'a crate::AppState) -> Self {
+        Ctx {
+            http: &state.http,
+            config: &state.config,
+            db: &state.db,
+        }
+    }
+}
+
+/// The first step of connecting: where to send the user, and what to remember until the callback.
+#[derive(Debug)]
+pub struct AuthStart {
+    pub url: String,
+    /// The value the callback will present to find this flow (the `state`, or X's `oauth_token`).
+    pub state_key: String,
+    /// A secret kept (sealed) for the callback: a PKCE verifier or a request-token secret.
+    pub secret: Option<String>,
+}
+
+/// What the callback (or the credentials form) hands to `authenticate`.
+#[derive(Debug, Default)]
+pub struct AuthInput {
+    /// The organization connecting (the sandbox names its account after it).
+    pub organization_id: String,
+    /// What identified the flow (the `state`, or X's request token).
+    pub state_key: String,
+    pub code: String,
+    pub secret: Option<String>,
+    pub fields: HashMap<String, String>,
+}
+
+/// An account just authenticated.
+#[derive(Clone, Debug)]
+pub struct ConnectedAccount {
+    pub internal_id: String,
+    pub name: String,
+    pub picture: Option<String>,
+    pub username: Option<String>,
+    pub tokens: Tokens,
+    pub instance_url: Option<String>,
+    pub additional_settings: Vec<AdditionalSetting>,
+}
+
+/// A channel's tokens, in the clear (only in memory).
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    /// Seconds until the access token expires, when it does.
+    pub expires_in: Option<i64>,
+}
+
+/// A per-channel flag such as X's "Verified" (Postiz's `additionalSettings`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AdditionalSetting {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: Value,
+}
+
+/// Everything a provider needs to act as a connected channel.
+#[derive(Clone, Debug)]
+pub struct ChannelAuth {
+    pub internal_id: String,
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub instance_url: Option<String>,
+    pub username: Option<String>,
+    pub additional_settings: Vec<AdditionalSetting>,
+    pub app: Option<AppCredentials>,
+}
+
+/// One medium attached to a post.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MediaItem {
+    /// `image` or `video`.
+    #[serde(rename = "type", default = "image_kind")]
+    pub kind: String,
+    pub path: String,
+    #[serde(default)]
+    pub alt: Option<String>,
+    #[serde(default)]
+    pub thumbnail: Option<String>,
+}
+
+fn image_kind() -> String {
+    "image".into()
+}
+
+/// One post (or one comment of a chain) as a provider receives it.
+#[derive(Clone, Debug)]
+pub struct PostDetails {
+    /// Our id of the post, used as an idempotency key where the network accepts one.
+    pub id: String,
+    /// The text, already converted to what the network's editor takes.
+    pub message: String,
+    pub settings: Value,
+    pub media: Vec<MediaItem>,
+}
+
+/// A post that exists on the network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Published {
+    /// The platform's id of the post (the release id).
+    pub id: String,
+    pub url: String,
+    /// What a reply needs beyond the id (e.g. Bluesky's content hash), kept with the post.
+    pub reference: Option<String>,
+}
+
+/// The result of publishing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PostOutcome {
+    Published(Published),
+    /// Two-phase networks: poll `check_status` with this data until it completes.
+    Pending(Value),
+}
+
+/// Where a comment goes: the chain's first post and the one it answers.
+#[derive(Clone, Debug)]
+pub struct Thread {
+    pub root: Published,
+    pub parent: Published,
+}
+
+/// One analytics series: `[{label, data:[{total,date}], percentageChange}]` in Postiz.
+#[derive(Clone, Debug, Serialize)]
+pub struct AnalyticsSeries {
+    pub label: String,
+    pub data: Vec<AnalyticsPoint>,
+    #[serde(rename = "percentageChange")]
+    pub percentage_change: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AnalyticsPoint {
+    /// Postiz sends totals as strings.
+    #[serde(serialize_with = "as_string")]
+    pub total: i64,
+    pub date: String,
+}
+
+fn as_string<S: serde::Serializer>(n: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(n)
+}
+
+/// A post on the network that may be the one a `missing` release id stands for.
+#[derive(Clone, Debug, Serialize)]
+pub struct MissingItem {
+    pub id: String,
+    pub url: String,
+}
+
+/// A page or account a user picks after authenticating ("between steps").
+#[derive(Clone, Debug, Serialize)]
+pub struct Page {
+    pub id: String,
+    pub name: String,
+    pub picture: Option<String>,
+    pub username: Option<String>,
+}
+
+/// The contract every network implements. Defaults describe a network without the capability.
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    fn info(&self) -> &'static ProviderInfo;
+
+    /// The longest text a post may have, given the channel's flags.
+    fn max_length(&self, _additional: &[AdditionalSetting]) -> usize {
+        self.info().max_length
+    }
+
+    /// The length of a text as the network counts it.
+    fn text_length(&self, text: &str) -> usize {
+        text::graphemes(text)
+    }
+
+    /// A JSON schema of the network's post settings (`integration-settings`).
+    fn settings_schema(&self) -> Value {
+        json!({ "type": "object", "properties": {}, "additionalProperties": true })
+    }
+
+    /// Checks a post's settings; the error is shown to the caller.
+    fn validate_settings(&self, _settings: &Value) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Checks a post chain's media and settings together (Postiz's `checkValidity`).
+    fn check_validity(&self, _chain: &[PostDetails]) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn tools(&self) -> &'static [ToolInfo] {
+        &[]
+    }
+
+    async fn call_tool(
+        &self,
+        _ctx: &Ctx<'_>,
+        _auth: &ChannelAuth,
+        _name: &str,
+        _data: &Value,
+    ) -> Result<Value, ProviderError> {
+        Err(ProviderError::NotSupported("Tool not found".into()))
+    }
+
+    /// The credentials form of a `Credentials` network.
+    fn custom_fields(&self) -> &'static [CustomField] {
+        &[]
+    }
+
+    /// Where to send the user to connect an account.
+    async fn authorization_url(
+        &self,
+        ctx: &Ctx<'_>,
+        app: Option<&AppCredentials>,
+        callback: &str,
+        state: &str,
+    ) -> Result<AuthStart, ProviderError>;
+
+    /// Turns the callback's code (or the form's credentials) into an account with tokens.
+    async fn authenticate(
+        &self,
+        ctx: &Ctx<'_>,
+        app: Option<&AppCredentials>,
+        callback: &str,
+        input: AuthInput,
+    ) -> Result<ConnectedAccount, ProviderError>;
+
+    /// New tokens from the refresh token.
+    async fn refresh(&self, _ctx: &Ctx<'_>, _auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
+        Err(ProviderError::RefreshNeeded(
+            "this network's tokens cannot be refreshed; reconnect the channel".into(),
+        ))
+    }
+
+    /// The pages or accounts to pick from, for "between steps" networks.
+    async fn pages(&self, _ctx: &Ctx<'_>, _auth: &ChannelAuth) -> Result<Vec<Page>, ProviderError> {
+        Ok(Vec::new())
+    }
+
+    /// The picked page as the account the channel publishes to.
+    async fn pick_page(
+        &self,
+        _ctx: &Ctx<'_>,
+        _auth: &ChannelAuth,
+        _page_id: &str,
+    ) -> Result<ConnectedAccount, ProviderError> {
+        Err(ProviderError::NotSupported(
+            "this network has no pages to pick".into(),
+        ))
+    }
+
+    /// Publishes the first post of a chain.
+    async fn post(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        post: &PostDetails,
+    ) -> Result<PostOutcome, ProviderError>;
+
+    /// Publishes a reply in a thread.
+    async fn comment(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        thread: &Thread,
+        post: &PostDetails,
+    ) -> Result<PostOutcome, ProviderError>;
+
+    /// Polls a two-phase publish.
+    async fn check_status(
+        &self,
+        _ctx: &Ctx<'_>,
+        _auth: &ChannelAuth,
+        _pending: &Value,
+    ) -> Result<PostOutcome, ProviderError> {
+        Err(ProviderError::NotSupported(
+            "this network publishes in one step".into(),
+        ))
+    }
+
+    async fn analytics(
+        &self,
+        _ctx: &Ctx<'_>,
+        _auth: &ChannelAuth,
+        _days: u32,
+    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
+        Ok(Vec::new())
+    }
+
+    async fn post_analytics(
+        &self,
+        _ctx: &Ctx<'_>,
+        _auth: &ChannelAuth,
+        _release_id: &str,
+        _days: u32,
+    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
+        Ok(Vec::new())
+    }
+
+    /// Recent posts that may be the one a `missing` release id stands for.
+    async fn missing(
+        &self,
+        _ctx: &Ctx<'_>,
+        _auth: &ChannelAuth,
+    ) -> Result<Vec<MissingItem>, ProviderError> {
+        Ok(Vec::new())
+    }
+
+    /// Maps a platform-specific error body to an error kind, before the generic rules.
+    fn classify(&self, _status: u16, _body: &str) -> Option<ProviderError> {
+        None
+    }
+}
+
+static SANDBOX: sandbox::Sandbox = sandbox::Sandbox;
+static MASTODON: mastodon::Mastodon = mastodon::Mastodon;
+static BLUESKY: bluesky::Bluesky = bluesky::Bluesky;
+static X: x::X = x::X;
+
+/// Every network socialgate speaks, in the order pages list them.
+pub fn all() -> [&'static dyn Provider; 4] {
+    [&SANDBOX, &X, &MASTODON, &BLUESKY]
+}
+
+/// The network with this identifier.
+pub fn get(identifier: &str) -> Option<&'static dyn Provider> {
+    all()
+        .into_iter()
+        .find(|p| p.info().identifier == identifier)
+}
+
+/// Mounts the connect callbacks, the Channels and credentials pages and the sandbox.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    connect::configure(cfg);
+    pages::configure(cfg);
+    sandbox::configure(cfg);
+}

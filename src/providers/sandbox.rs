@@ -1,0 +1,384 @@
+//! The built-in sandbox network: connecting needs no account (its authorization URL approves at
+//! once), and what it "publishes" is kept in our database, listed at `/sandbox` and as JSON.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use async_trait::async_trait;
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{
+    AnalyticsPoint, AnalyticsSeries, AppCredentials, AuthInput, AuthKind, AuthStart, ChannelAuth,
+    ConnectedAccount, Ctx, Editor, MediaItem, PostDetails, PostOutcome, Provider, ProviderError,
+    ProviderInfo, Published, RefreshPolicy, Thread, Tokens, ToolField, ToolInfo, credentials,
+};
+use crate::AppState;
+use crate::accounts::SignedIn;
+use crate::crypto::{new_id, random_alphanumeric, sha256_hex};
+use crate::db::schema::sandbox_posts;
+use crate::db::{DbConn, DbError, now};
+use crate::error::AppError;
+use crate::pages;
+
+pub struct Sandbox;
+
+static INFO: ProviderInfo = ProviderInfo {
+    identifier: "sandbox",
+    name: "Sandbox",
+    auth: AuthKind::OAuth2,
+    scopes: &[],
+    editor: Editor::Normal,
+    max_length: 5000,
+    max_concurrent_jobs: 10,
+    between_steps: false,
+    refresh: RefreshPolicy::Never,
+    needs_app_credentials: false,
+    has_instance_url: false,
+    unprefixed_callback: false,
+    rules: "The sandbox accepts any text up to 5,000 characters and any media; nothing leaves socialgate.",
+};
+
+static TOOLS: [ToolInfo; 1] = [ToolInfo {
+    method_name: "channels",
+    description: "List the sandbox's channels (a fixed list, to try integration-trigger)",
+    data_schema: &[ToolField {
+        key: "word",
+        kind: "string",
+        description: "Only channels whose name contains this word",
+    }],
+}];
+
+/// A post the sandbox "published".
+#[derive(Clone, Debug, Queryable, Serialize)]
+pub struct SandboxPost {
+    pub id: String,
+    #[serde(skip)]
+    pub organization_id: String,
+    /// The sandbox account (channel) it was published on.
+    pub channel: String,
+    pub text: String,
+    #[serde(skip)]
+    pub media_json: String,
+    pub reply_to: Option<String>,
+    #[serde(skip)]
+    pub created_at: NaiveDateTime,
+}
+
+impl SandboxPost {
+    pub fn media(&self) -> Vec<MediaItem> {
+        serde_json::from_str(&self.media_json).unwrap_or_default()
+    }
+
+    /// The JSON `GET /sandbox/posts` answers with.
+    pub fn to_json(&self, public_url: &str) -> Value {
+        json!({
+            "id": self.id,
+            "channel": self.channel,
+            "text": self.text,
+            "media": self.media(),
+            "replyTo": self.reply_to,
+            "url": format!("{public_url}/sandbox/posts/{}", self.id),
+            "createdAt": self.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        })
+    }
+}
+
+fn organization_of(auth: &ChannelAuth) -> Result<&str, ProviderError> {
+    auth.internal_id
+        .strip_prefix("sandbox-")
+        .ok_or_else(|| ProviderError::Disconnected("not a sandbox channel".into()))
+}
+
+impl Sandbox {
+    async fn publish(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        post: &PostDetails,
+        reply_to: Option<String>,
+    ) -> Result<PostOutcome, ProviderError> {
+        let org = organization_of(auth)?.to_owned();
+        let id = new_id();
+        let media = serde_json::to_string(&post.media).unwrap_or_else(|_| "[]".into());
+        let (row_id, account, text) = (id.clone(), auth.internal_id.clone(), post.message.clone());
+        ctx.db
+            .run(move |conn| {
+                diesel::insert_into(sandbox_posts::table)
+                    .values((
+                        sandbox_posts::id.eq(&row_id),
+                        sandbox_posts::organization_id.eq(&org),
+                        sandbox_posts::account_id.eq(&account),
+                        sandbox_posts::text.eq(&text),
+                        sandbox_posts::media.eq(&media),
+                        sandbox_posts::reply_to.eq(&reply_to),
+                        sandbox_posts::created_at.eq(now()),
+                    ))
+                    .execute(conn)
+                    .map_err(DbError::from)
+            })
+            .await
+            .map_err(|e: DbError| ProviderError::retry(e.to_string()))?;
+        Ok(PostOutcome::Published(Published {
+            url: format!("{}/sandbox/posts/{id}", ctx.config.public_url),
+            id,
+            reference: None,
+        }))
+    }
+}
+
+/// A stable pseudo-random number from a seed, for analytics that look alive but repeat.
+fn figure(seed: &str, max: i64) -> i64 {
+    let h = sha256_hex(seed);
+    i64::from_str_radix(&h[..8], 16).unwrap_or(0) % max
+}
+
+fn series(label: &str, seed: &str, days: u32, base: i64) -> AnalyticsSeries {
+    let today = now().date();
+    let data: Vec<AnalyticsPoint> = (0..days.clamp(1, 90))
+        .rev()
+        .map(|back| {
+            let date = today - Duration::days(i64::from(back));
+            AnalyticsPoint {
+                total: base + figure(&format!("{seed}{label}{date}"), 50),
+                date: date.format("%Y-%m-%d").to_string(),
+            }
+        })
+        .collect();
+    let first = data.first().map_or(0, |p| p.total).max(1) as f64;
+    let last = data.last().map_or(0, |p| p.total) as f64;
+    AnalyticsSeries {
+        label: label.to_owned(),
+        percentage_change: ((last - first) / first * 1000.0).round() / 10.0,
+        data,
+    }
+}
+
+#[async_trait]
+impl Provider for Sandbox {
+    fn info(&self) -> &'static ProviderInfo {
+        &INFO
+    }
+
+    fn tools(&self) -> &'static [ToolInfo] {
+        &TOOLS
+    }
+
+    async fn call_tool(
+        &self,
+        _ctx: &Ctx<'_>,
+        _auth: &ChannelAuth,
+        name: &str,
+        data: &Value,
+    ) -> Result<Value, ProviderError> {
+        if name != "channels" {
+            return Err(ProviderError::NotSupported("Tool not found".into()));
+        }
+        let word = data
+            .get("word")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_lowercase();
+        let all = [
+            ("general", "General"),
+            ("news", "News"),
+            ("random", "Random"),
+        ];
+        Ok(Value::Array(
+            all.iter()
+                .filter(|(_, n)| n.to_lowercase().contains(&word))
+                .map(|(id, n)| json!({ "id": id, "name": n }))
+                .collect(),
+        ))
+    }
+
+    async fn authorization_url(
+        &self,
+        ctx: &Ctx<'_>,
+        _app: Option<&AppCredentials>,
+        callback: &str,
+        state: &str,
+    ) -> Result<AuthStart, ProviderError> {
+        Ok(AuthStart {
+            url: format!(
+                "{}/sandbox/authorize?state={}&redirect_uri={}",
+                ctx.config.public_url,
+                pages::url_encode(state),
+                pages::url_encode(callback)
+            ),
+            state_key: state.to_owned(),
+            secret: None,
+        })
+    }
+
+    async fn authenticate(
+        &self,
+        _ctx: &Ctx<'_>,
+        _app: Option<&AppCredentials>,
+        _callback: &str,
+        input: AuthInput,
+    ) -> Result<ConnectedAccount, ProviderError> {
+        if !input.code.starts_with("sbx_") {
+            return Err(ProviderError::BadBody(
+                "the sandbox did not issue this code".into(),
+            ));
+        }
+        Ok(ConnectedAccount {
+            internal_id: format!("sandbox-{}", input.organization_id),
+            name: "Sandbox".into(),
+            picture: None,
+            username: Some("sandbox".into()),
+            tokens: Tokens {
+                access_token: random_alphanumeric(40),
+                refresh_token: None,
+                expires_in: None,
+            },
+            instance_url: None,
+            additional_settings: Vec::new(),
+        })
+    }
+
+    async fn post(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        post: &PostDetails,
+    ) -> Result<PostOutcome, ProviderError> {
+        self.publish(ctx, auth, post, None).await
+    }
+
+    async fn comment(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        thread: &Thread,
+        post: &PostDetails,
+    ) -> Result<PostOutcome, ProviderError> {
+        self.publish(ctx, auth, post, Some(thread.parent.id.clone()))
+            .await
+    }
+
+    async fn analytics(
+        &self,
+        _ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        days: u32,
+    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
+        Ok(vec![
+            series("Impressions", &auth.internal_id, days, 100),
+            series("Followers", &auth.internal_id, days, 20),
+        ])
+    }
+
+    async fn post_analytics(
+        &self,
+        _ctx: &Ctx<'_>,
+        _auth: &ChannelAuth,
+        release_id: &str,
+        days: u32,
+    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
+        Ok(vec![
+            series("Impressions", release_id, days, 10),
+            series("Likes", release_id, days, 1),
+        ])
+    }
+}
+
+/// The organization's sandbox posts, newest first.
+pub fn list_posts(conn: &mut DbConn, org_id: &str) -> Result<Vec<SandboxPost>, AppError> {
+    Ok(sandbox_posts::table
+        .filter(sandbox_posts::organization_id.eq(org_id))
+        .order((sandbox_posts::created_at.desc(), sandbox_posts::id.desc()))
+        .limit(500)
+        .load(conn)?)
+}
+
+/// `GET /sandbox/authorize`: approves at once and returns to our own sandbox callback.
+async fn authorize(
+    state: web::Data<AppState>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let expected = credentials::default_redirect_uri(&state.config, &Sandbox);
+    let (Some(flow), Some(redirect)) = (query.get("state"), query.get("redirect_uri")) else {
+        return pages::message(
+            StatusCode::BAD_REQUEST,
+            "Sandbox",
+            "The request names no state or redirect URI.",
+        );
+    };
+    // Only our own callback: the sandbox must never be an open redirect.
+    if *redirect != expected || !state.config.providers.sandbox {
+        return pages::message(
+            StatusCode::BAD_REQUEST,
+            "Sandbox",
+            "The sandbox answers only socialgate's own callback.",
+        );
+    }
+    let code = format!("sbx_{}", random_alphanumeric(32));
+    Ok(pages::see_other(&format!(
+        "{expected}?code={code}&state={}",
+        pages::url_encode(flow)
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "providers/sandbox.html")]
+struct SandboxPage {
+    posts: Vec<SandboxPost>,
+    organization: String,
+}
+
+/// `GET /sandbox`: what the organization's sandbox channels published.
+async fn page(state: web::Data<AppState>, me: SignedIn) -> Result<HttpResponse, AppError> {
+    let org = me.org.id.clone();
+    let posts = state.db.run(move |conn| list_posts(conn, &org)).await?;
+    pages::html(
+        StatusCode::OK,
+        &SandboxPage {
+            posts,
+            organization: me.org.name.clone(),
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "providers/sandbox_post.html")]
+struct PostPage {
+    post: SandboxPost,
+}
+
+/// `GET /sandbox/posts/{id}`: one published sandbox post (its public URL, like a real network's).
+async fn post_page(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let post: Option<SandboxPost> = state
+        .db
+        .run(move |conn| {
+            sandbox_posts::table
+                .find(&id)
+                .first(conn)
+                .optional()
+                .map_err(AppError::from)
+        })
+        .await?;
+    match post {
+        Some(post) => pages::html(StatusCode::OK, &PostPage { post }),
+        None => pages::message(
+            StatusCode::NOT_FOUND,
+            "Sandbox",
+            "No sandbox post has this id.",
+        ),
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/sandbox", web::get().to(page))
+        .route("/sandbox/authorize", web::get().to(authorize))
+        .route("/sandbox/posts/{id}", web::get().to(post_page));
+}
