@@ -146,12 +146,16 @@ pub async fn spawn_on(
     vars: &[(&str, &str)],
 ) -> TestApp {
     init_logs();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    // The server's public URL is its real address, so links it hands out can be followed.
     let mut all: Vec<(String, String)> = vec![
         ("DATABASE_URL".into(), database_url.clone()),
         (
             "SOCIALGATE_DATA_DIR".into(),
             dir.path().display().to_string(),
         ),
+        ("SOCIALGATE_PUBLIC_URL".into(), address.clone()),
     ];
     all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_lookup(|name| {
@@ -162,8 +166,6 @@ pub async fn spawn_on(
     })
     .expect("test configuration is valid");
     let state = socialgate::prepare(config, false).expect("the app starts");
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
     let server = socialgate::server(state.clone(), listener, Some(1)).unwrap();
     actix_web::rt::spawn(server);
     TestApp {

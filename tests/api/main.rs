@@ -3,7 +3,9 @@
 
 mod accounts;
 mod api_keys;
+mod channels;
 mod cli;
+mod fakes;
 mod health;
 mod helpers;
 mod oauth_apps;
