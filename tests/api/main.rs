@@ -12,5 +12,7 @@ mod oauth_apps;
 mod oauth_device;
 mod oauth_flow;
 mod oauth_security;
+mod provider_bluesky;
+mod provider_mastodon;
 mod schema;
 mod secrets;
