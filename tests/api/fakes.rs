@@ -175,7 +175,8 @@ pub fn oauth_params(req: &Request) -> BTreeMap<String, String> {
 
 /// Whether the request carries a valid HMAC-SHA1 OAuth 1.0a signature (RFC 5849 §3.4), as X
 /// checks it: query parameters and oauth_* parameters signed, JSON or multipart bodies not.
-pub fn oauth1_valid(req: &Request, consumer_secret: &str, token_secret: &str) -> bool {
+/// `server` is the fake's base URL (the request itself names its host `localhost`).
+pub fn oauth1_valid(req: &Request, server: &str, consumer_secret: &str, token_secret: &str) -> bool {
     let params = oauth_params(req);
     let Some(signature) = params.get("oauth_signature") else {
         return false;
@@ -197,12 +198,7 @@ pub fn oauth1_valid(req: &Request, consumer_secret: &str, token_secret: &str) ->
     }
     all.sort();
     let normalized: Vec<String> = all.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let base_url = format!(
-        "{}://{}{}",
-        req.url.scheme(),
-        req.url.host_str().unwrap_or(""),
-        req.url.port().map(|p| format!(":{p}")).unwrap_or_default()
-    ) + req.url.path();
+    let base_url = format!("{server}{}", req.url.path());
     let base = format!(
         "{}&{}&{}",
         req.method.as_str(),

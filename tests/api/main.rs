@@ -14,5 +14,6 @@ mod oauth_flow;
 mod oauth_security;
 mod provider_bluesky;
 mod provider_mastodon;
+mod provider_x;
 mod schema;
 mod secrets;
