@@ -15,8 +15,16 @@ async fn the_sandbox_connects_by_following_the_api_url_and_is_listed() {
     let key = app.create_api_key(&browser, "agent").await;
 
     let channel = app.connect_sandbox(&key).await;
-    let keys: Vec<&str> = channel.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["disabled", "id", "identifier", "name", "picture", "profile"]);
+    let keys: Vec<&str> = channel
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        ["disabled", "id", "identifier", "name", "picture", "profile"]
+    );
     assert_eq!(channel["name"], "Sandbox");
     assert_eq!(channel["profile"], "sandbox");
     assert_eq!(channel["disabled"], false);
@@ -28,7 +36,10 @@ async fn the_sandbox_connects_by_following_the_api_url_and_is_listed() {
 
     // Deleting is soft; connecting the same account again revives the same channel.
     let r = client()
-        .delete(app.url(&format!("/public/v1/integrations/{}", channel["id"].as_str().unwrap())))
+        .delete(app.url(&format!(
+            "/public/v1/integrations/{}",
+            channel["id"].as_str().unwrap()
+        )))
         .header("Authorization", &key)
         .send()
         .await
@@ -53,10 +64,19 @@ async fn a_connect_state_is_single_use_and_expires() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let callback = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(callback.starts_with(&app.url("/postiz/integrations/social/sandbox?code=")));
-    assert_eq!(client().get(&callback).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        client().get(&callback).send().await.unwrap().status(),
+        StatusCode::OK
+    );
     let replay = client().get(&callback).send().await.unwrap();
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
-    assert!(replay.text().await.unwrap().contains("expired or was already used"));
+    assert!(
+        replay
+            .text()
+            .await
+            .unwrap()
+            .contains("expired or was already used")
+    );
 
     // An hour later the state is dead.
     let url = app.connect_url(&key, "sandbox").await;
@@ -68,15 +88,24 @@ async fn a_connect_state_is_single_use_and_expires() {
         use diesel::prelude::*;
         use socialgate::db::schema::connect_states;
         let past = socialgate::db::now() - chrono::Duration::minutes(1);
-        diesel::update(connect_states::table).set(connect_states::expires_at.eq(past)).execute(conn)
+        diesel::update(connect_states::table)
+            .set(connect_states::expires_at.eq(past))
+            .execute(conn)
     })
     .await;
-    assert_eq!(client().get(&callback).send().await.unwrap().status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        client().get(&callback).send().await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
 
     // A made-up state, or the sandbox asked to send the code elsewhere, goes nowhere.
     let forged = app.url("/postiz/integrations/social/sandbox?code=sbx_x&state=forged");
-    assert_eq!(client().get(&forged).send().await.unwrap().status(), StatusCode::BAD_REQUEST);
-    let elsewhere = app.url("/sandbox/authorize?state=s&redirect_uri=https%3A%2F%2Fevil.example%2F");
+    assert_eq!(
+        client().get(&forged).send().await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    let elsewhere =
+        app.url("/sandbox/authorize?state=s&redirect_uri=https%3A%2F%2Fevil.example%2F");
     let r = client().get(&elsewhere).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.headers().get("location").is_none());
@@ -84,7 +113,11 @@ async fn a_connect_state_is_single_use_and_expires() {
 
 #[actix_web::test]
 async fn a_return_url_is_followed_only_on_an_allowed_host() {
-    let app = spawn_app_with(&[("SOCIALGATE_RETURN_URL_HOSTS", "*.tenant.example, app.partner.example")]).await;
+    let app = spawn_app_with(&[(
+        "SOCIALGATE_RETURN_URL_HOSTS",
+        "*.tenant.example, app.partner.example",
+    )])
+    .await;
     let browser = app.signed_up_client("ada@example.com").await;
     let key = app.create_api_key(&browser, "agent").await;
 
@@ -94,7 +127,13 @@ async fn a_return_url_is_followed_only_on_an_allowed_host() {
         let return_url = return_url.to_owned();
         async move {
             let url = app
-                .connect_url(&key, &format!("sandbox?returnURL={}", socialgate::pages::url_encode(&return_url)))
+                .connect_url(
+                    &key,
+                    &format!(
+                        "sandbox?returnURL={}",
+                        socialgate::pages::url_encode(&return_url)
+                    ),
+                )
                 .await;
             let callback = client().get(&url).send().await.unwrap().headers()["location"]
                 .to_str()
@@ -105,7 +144,10 @@ async fn a_return_url_is_followed_only_on_an_allowed_host() {
     };
     let r = finish("https://acme.tenant.example/integrations?done=1").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(r.headers()["location"], "https://acme.tenant.example/integrations?done=1");
+    assert_eq!(
+        r.headers()["location"],
+        "https://acme.tenant.example/integrations?done=1"
+    );
     let r = finish("https://app.partner.example/back").await;
     assert_eq!(r.headers()["location"], "https://app.partner.example/back");
     for foreign in [
@@ -134,7 +176,10 @@ async fn unknown_unconfigured_or_switched_off_networks_are_refused() {
     }
     let (status, body) = app.api_get(&key, "/social/x").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body, json!({ "msg": "X API credentials are not configured" }));
+    assert_eq!(
+        body,
+        json!({ "msg": "X API credentials are not configured" })
+    );
     let (_, html) = app.page(&browser, "/settings/channels").await;
     assert!(html.contains("X API credentials are not configured"));
     assert!(!html.contains("Connect Sandbox"));
@@ -152,11 +197,17 @@ async fn the_channels_page_connects_disables_groups_and_deletes() {
     assert!(html.contains("Connect Sandbox"));
 
     // Without the CSRF token nothing starts.
-    let r = app.post_form(&browser, "/settings/channels/connect/sandbox", &[]).await;
+    let r = app
+        .post_form(&browser, "/settings/channels/connect/sandbox", &[])
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     let r = app
-        .post_form(&browser, "/settings/channels/connect/sandbox", &[("csrf_token", &csrf)])
+        .post_form(
+            &browser,
+            "/settings/channels/connect/sandbox",
+            &[("csrf_token", &csrf)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let authorize = r.headers()["location"].to_str().unwrap().to_owned();
@@ -176,27 +227,50 @@ async fn the_channels_page_connects_disables_groups_and_deletes() {
     assert!(html.contains(">active<"));
 
     let r = app
-        .post_form(&browser, &format!("/settings/channels/{id}/disable"), &[("csrf_token", &csrf)])
+        .post_form(
+            &browser,
+            &format!("/settings/channels/{id}/disable"),
+            &[("csrf_token", &csrf)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, list) = app.api_get(&key, "/integrations").await;
     assert_eq!(list[0]["disabled"], true);
     let (_, html) = app.page(&browser, "/settings/channels").await;
     assert!(html.contains(">disabled<"));
-    app.post_form(&browser, &format!("/settings/channels/{id}/enable"), &[("csrf_token", &csrf)])
-        .await;
-    assert_eq!(app.api_get(&key, "/integrations").await.1[0]["disabled"], false);
+    app.post_form(
+        &browser,
+        &format!("/settings/channels/{id}/enable"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        app.api_get(&key, "/integrations").await.1[0]["disabled"],
+        false
+    );
 
     // Preferences: posting times and a customer, seen through the Public API.
     let path = format!("/settings/channels/{id}/preferences");
     let (_, html) = app.page(&browser, &path).await;
     assert_eq!(input_value(&html, "times").unwrap(), "02:00, 06:40, 11:40");
     let r = app
-        .post_form(&browser, &path, &[("csrf_token", &csrf), ("times", "25:00"), ("customer", "")])
+        .post_form(
+            &browser,
+            &path,
+            &[("csrf_token", &csrf), ("times", "25:00"), ("customer", "")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let r = app
-        .post_form(&browser, &path, &[("csrf_token", &csrf), ("times", "13:30, 09:00"), ("customer", "Acme")])
+        .post_form(
+            &browser,
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("times", "13:30, 09:00"),
+                ("customer", "Acme"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let org = app.org_of("ada@example.com").await;
@@ -204,12 +278,21 @@ async fn the_channels_page_connects_disables_groups_and_deletes() {
     let (_, groups) = app.api_get(&key, "/groups").await;
     assert_eq!(groups[0]["name"], "Acme");
     let group = groups[0]["id"].as_str().unwrap().to_owned();
-    let (_, list) = app.api_get(&key, &format!("/integrations?group={group}")).await;
-    assert_eq!(list[0]["customer"], json!({ "id": group, "name": "Acme" }));
-    assert_eq!(app.api_get(&key, "/integrations?group=other").await.1, json!([]));
-
-    app.post_form(&browser, &format!("/settings/channels/{id}/delete"), &[("csrf_token", &csrf)])
+    let (_, list) = app
+        .api_get(&key, &format!("/integrations?group={group}"))
         .await;
+    assert_eq!(list[0]["customer"], json!({ "id": group, "name": "Acme" }));
+    assert_eq!(
+        app.api_get(&key, "/integrations?group=other").await.1,
+        json!([])
+    );
+
+    app.post_form(
+        &browser,
+        &format!("/settings/channels/{id}/delete"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
     assert_eq!(app.api_get(&key, "/integrations").await.1, json!([]));
 }
 
@@ -224,12 +307,23 @@ async fn the_sandbox_publishes_replies_reports_and_runs_tools() {
     let channel = app.channel(&org, &id).await;
 
     let root = app
-        .publish(&channel, "Hello sandbox", vec![image("https://cdn.example/cat.png", Some("a cat"))], None)
+        .publish(
+            &channel,
+            "Hello sandbox",
+            vec![image("https://cdn.example/cat.png", Some("a cat"))],
+            None,
+        )
         .await
         .unwrap();
     assert!(root.url.starts_with(&app.url("/sandbox/posts/")));
-    let thread = Thread { root: root.clone(), parent: root.clone() };
-    let reply: Published = app.publish(&channel, "and a reply", vec![], Some(&thread)).await.unwrap();
+    let thread = Thread {
+        root: root.clone(),
+        parent: root.clone(),
+    };
+    let reply: Published = app
+        .publish(&channel, "and a reply", vec![], Some(&thread))
+        .await
+        .unwrap();
 
     let (status, posts) = app.authed_get(&key, "/sandbox/posts").await;
     assert_eq!(status, StatusCode::OK, "{posts}");
@@ -239,7 +333,9 @@ async fn the_sandbox_publishes_replies_reports_and_runs_tools() {
     assert_eq!(posts[1]["text"], "Hello sandbox");
     assert_eq!(posts[1]["media"][0]["alt"], "a cat");
     assert_eq!(posts[1]["channel"], channel.internal_id);
-    let (status, html) = app.page(&client(), &format!("/sandbox/posts/{}", root.id)).await;
+    let (status, html) = app
+        .page(&client(), &format!("/sandbox/posts/{}", root.id))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Hello sandbox"));
     let (_, html) = app.page(&browser, "/sandbox").await;
@@ -247,9 +343,14 @@ async fn the_sandbox_publishes_replies_reports_and_runs_tools() {
     // Another organization sees none of it.
     let other = app.signed_up_client("bob@example.com").await;
     let other_key = app.create_api_key(&other, "bob").await;
-    assert_eq!(app.authed_get(&other_key, "/sandbox/posts").await.1, json!([]));
+    assert_eq!(
+        app.authed_get(&other_key, "/sandbox/posts").await.1,
+        json!([])
+    );
 
-    let (_, settings) = app.api_get(&key, &format!("/integration-settings/{id}")).await;
+    let (_, settings) = app
+        .api_get(&key, &format!("/integration-settings/{id}"))
+        .await;
     assert_eq!(settings["output"]["maxLength"], 5000);
     assert_eq!(settings["output"]["tools"][0]["methodName"], "channels");
     let trigger = |body: Value| {
@@ -259,12 +360,22 @@ async fn the_sandbox_publishes_replies_reports_and_runs_tools() {
             .json(&body)
             .send()
     };
-    let r = trigger(json!({ "methodName": "channels", "data": { "word": "new" } })).await.unwrap();
+    let r = trigger(json!({ "methodName": "channels", "data": { "word": "new" } }))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.json::<Value>().await.unwrap(), json!({ "output": [{ "id": "news", "name": "News" }] }));
-    let r = trigger(json!({ "methodName": "post", "data": {} })).await.unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({ "output": [{ "id": "news", "name": "News" }] })
+    );
+    let r = trigger(json!({ "methodName": "post", "data": {} }))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert_eq!(r.json::<Value>().await.unwrap(), json!({ "msg": "Tool not found" }));
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({ "msg": "Tool not found" })
+    );
 
     let provider = channel.provider().unwrap();
     let auth = app.channel_auth(&channel).await;
@@ -273,7 +384,10 @@ async fn the_sandbox_publishes_replies_reports_and_runs_tools() {
     assert_eq!(series[0].label, "Impressions");
     assert_eq!(series[0].data.len(), 7);
     let json = serde_json::to_value(&series[0]).unwrap();
-    assert!(json["data"][0]["total"].is_string(), "Postiz sends totals as strings");
+    assert!(
+        json["data"][0]["total"].is_string(),
+        "Postiz sends totals as strings"
+    );
 }
 
 #[actix_web::test]
@@ -281,17 +395,31 @@ async fn an_oauth_token_needs_the_scope_of_each_channel_route() {
     let app = spawn_app().await;
     let browser = app.signed_up_client("ada@example.com").await;
     let org = app.org_of("ada@example.com").await;
-    let registered = app.register_app(&org, &["https://client.example/cb"], false).await;
+    let registered = app
+        .register_app(&org, &["https://client.example/cb"], false)
+        .await;
     let token = app.access_token(&browser, &registered, "posts:read").await;
     let (status, body) = app.api_get(&token, "/integrations").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(body, json!({ "msg": "insufficient_scope", "scope": "integrations:read" }));
+    assert_eq!(
+        body,
+        json!({ "msg": "insufficient_scope", "scope": "integrations:read" })
+    );
     let (status, body) = app.api_get(&token, "/social/sandbox").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["scope"], "integrations:write");
     assert_eq!(app.api_get(&token, "/is-connected").await.0, StatusCode::OK);
 
-    let token = app.access_token(&browser, &registered, "integrations:read integrations:write").await;
+    let token = app
+        .access_token(
+            &browser,
+            &registered,
+            "integrations:read integrations:write",
+        )
+        .await;
     assert_eq!(app.api_get(&token, "/integrations").await.0, StatusCode::OK);
-    assert_eq!(app.api_get(&token, "/social/sandbox").await.0, StatusCode::OK);
+    assert_eq!(
+        app.api_get(&token, "/social/sandbox").await.0,
+        StatusCode::OK
+    );
 }

@@ -28,7 +28,8 @@ pub const PNG: &[u8] = &[
 impl TestApp {
     /// `GET /public/v1{path}` with this credential.
     pub async fn api_get(&self, credential: &str, path: &str) -> (StatusCode, Value) {
-        self.authed_get(credential, &format!("/public/v1{path}")).await
+        self.authed_get(credential, &format!("/public/v1{path}"))
+            .await
     }
 
     /// `GET {path}` with this credential in `Authorization`.
@@ -45,7 +46,9 @@ impl TestApp {
 
     /// The URL `GET /public/v1/social/{provider}` answers with.
     pub async fn connect_url(&self, key: &str, provider_and_query: &str) -> String {
-        let (status, body) = self.api_get(key, &format!("/social/{provider_and_query}")).await;
+        let (status, body) = self
+            .api_get(key, &format!("/social/{provider_and_query}"))
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["url"].as_str().unwrap().to_owned()
     }
@@ -112,10 +115,22 @@ impl TestApp {
     }
 
     /// Stores an organization's app credentials for a network.
-    pub async fn set_credentials(&self, org: &str, provider: &str, id: &str, secret: &str, instance: Option<&str>) {
+    pub async fn set_credentials(
+        &self,
+        org: &str,
+        provider: &str,
+        id: &str,
+        secret: &str,
+        instance: Option<&str>,
+    ) {
         let (keys, db) = (self.state.keys.clone(), self.state.db.clone());
-        let (org, provider, id, secret, instance) =
-            (org.to_owned(), provider.to_owned(), id.to_owned(), secret.to_owned(), instance.map(str::to_owned));
+        let (org, provider, id, secret, instance) = (
+            org.to_owned(),
+            provider.to_owned(),
+            id.to_owned(),
+            secret.to_owned(),
+            instance.map(str::to_owned),
+        );
         actix_web::web::block(move || {
             socialgate::admin::set_provider_credentials(
                 &mut db.get().unwrap(),
@@ -176,7 +191,12 @@ pub fn oauth_params(req: &Request) -> BTreeMap<String, String> {
 /// Whether the request carries a valid HMAC-SHA1 OAuth 1.0a signature (RFC 5849 §3.4), as X
 /// checks it: query parameters and oauth_* parameters signed, JSON or multipart bodies not.
 /// `server` is the fake's base URL (the request itself names its host `localhost`).
-pub fn oauth1_valid(req: &Request, server: &str, consumer_secret: &str, token_secret: &str) -> bool {
+pub fn oauth1_valid(
+    req: &Request,
+    server: &str,
+    consumer_secret: &str,
+    token_secret: &str,
+) -> bool {
     let params = oauth_params(req);
     let Some(signature) = params.get("oauth_signature") else {
         return false;

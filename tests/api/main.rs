@@ -13,6 +13,7 @@ mod oauth_device;
 mod oauth_flow;
 mod oauth_security;
 mod provider_bluesky;
+mod provider_keys;
 mod provider_mastodon;
 mod provider_x;
 mod schema;

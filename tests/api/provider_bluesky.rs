@@ -22,15 +22,22 @@ fn jwt(name: &str, seconds: i64) -> String {
 
 /// The `sub` of a JWT made by [`jwt`].
 fn subject(token: &str) -> String {
-    let payload = URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap();
-    serde_json::from_slice::<Value>(&payload).unwrap()["sub"].as_str().unwrap().to_owned()
+    let payload = URL_SAFE_NO_PAD
+        .decode(token.split('.').nth(1).unwrap())
+        .unwrap();
+    serde_json::from_slice::<Value>(&payload).unwrap()["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn fake_pds() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/xrpc/com.atproto.server.createSession"))
-        .and(body_json(json!({ "identifier": "alice.test", "password": "app-pass-word" })))
+        .and(body_json(
+            json!({ "identifier": "alice.test", "password": "app-pass-word" }),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "did": "did:plc:alice", "handle": "alice.test",
             "accessJwt": jwt("access-1", 7200), "refreshJwt": "refresh-1"
@@ -66,16 +73,25 @@ async fn bluesky_checks_the_app_password_then_posts_facets_images_and_replies() 
 
     // The URL leads to socialgate's own credentials form.
     let url = app.connect_url(&key, "bluesky").await;
-    assert!(url.starts_with(&app.url("/integrations/social/bluesky/connect?state=")), "{url}");
+    assert!(
+        url.starts_with(&app.url("/integrations/social/bluesky/connect?state=")),
+        "{url}"
+    );
     let form_client = client();
-    let (status, html) = app.page(&form_client, url.trim_start_matches(&app.address)).await;
+    let (status, html) = app
+        .page(&form_client, url.trim_start_matches(&app.address))
+        .await;
     assert_eq!(status, StatusCode::OK);
     let csrf = input_value(&html, "csrf_token").unwrap();
     let state = input_value(&html, "state").unwrap();
-    assert_eq!(input_by_id(&html, "field-service").unwrap(), "https://bsky.social");
+    assert_eq!(
+        input_by_id(&html, "field-service").unwrap(),
+        "https://bsky.social"
+    );
 
     let submit = |password: &'static str| {
-        let (form_client, csrf, state, service) = (&form_client, csrf.clone(), state.clone(), pds.uri());
+        let (form_client, csrf, state, service) =
+            (&form_client, csrf.clone(), state.clone(), pds.uri());
         let target = app.url("/integrations/social/bluesky/connect");
         async move {
             form_client
@@ -101,7 +117,11 @@ async fn bluesky_checks_the_app_password_then_posts_facets_images_and_replies() 
     // Without the form's CSRF token nothing happens.
     let r = client()
         .post(app.url("/integrations/social/bluesky/connect"))
-        .form(&[("state", state.as_str()), ("identifier", "alice.test"), ("password", "app-pass-word")])
+        .form(&[
+            ("state", state.as_str()),
+            ("identifier", "alice.test"),
+            ("password", "app-pass-word"),
+        ])
         .send()
         .await
         .unwrap();
@@ -110,13 +130,21 @@ async fn bluesky_checks_the_app_password_then_posts_facets_images_and_replies() 
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("Alice is connected"));
     // The flow is spent.
-    assert_eq!(submit("app-pass-word").await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        submit("app-pass-word").await.status(),
+        StatusCode::BAD_REQUEST
+    );
 
     let (_, list) = app.api_get(&key, "/integrations").await;
     assert_eq!(list[0]["identifier"], "bluesky");
     assert_eq!(list[0]["profile"], "alice.test");
     let channel = app.channel(&org, list[0]["id"].as_str().unwrap()).await;
-    assert!(channel.sealed_tokens().1.is_some_and(|r| !r.contains("refresh-1")));
+    assert!(
+        channel
+            .sealed_tokens()
+            .1
+            .is_some_and(|r| !r.contains("refresh-1"))
+    );
 
     // Posting: the image goes up as a blob, the text gets link and mention facets.
     let access = format!("Bearer {}", jwt("access-1", 7200));
@@ -144,7 +172,9 @@ async fn bluesky_checks_the_app_password_then_posts_facets_images_and_replies() 
         .await;
     Mock::given(method("GET"))
         .and(path("/xrpc/com.atproto.identity.resolveHandle"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "error": "InvalidRequest" })))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({ "error": "InvalidRequest" })),
+        )
         .mount(&pds)
         .await;
     let text = "Café ☕ with @bob.test and @nobody.test, see https://example.com/menu.";
@@ -156,14 +186,19 @@ async fn bluesky_checks_the_app_password_then_posts_facets_images_and_replies() 
             let record = &body["record"];
             let facets = record["facets"].as_array().cloned().unwrap_or_default();
             let slice = |f: &Value| {
-                let (s, e) = (f["index"]["byteStart"].as_u64().unwrap() as usize, f["index"]["byteEnd"].as_u64().unwrap() as usize);
+                let (s, e) = (
+                    f["index"]["byteStart"].as_u64().unwrap() as usize,
+                    f["index"]["byteEnd"].as_u64().unwrap() as usize,
+                );
                 text.as_bytes()[s..e].to_vec()
             };
             body["repo"] == "did:plc:alice"
                 && body["collection"] == "app.bsky.feed.post"
                 && record["$type"] == "app.bsky.feed.post"
                 && record["text"] == text
-                && record["createdAt"].as_str().is_some_and(|t| t.ends_with('Z'))
+                && record["createdAt"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with('Z'))
                 && record.get("reply").is_none()
                 && facets.len() == 2
                 && facets.iter().any(|f| {
@@ -197,15 +232,29 @@ async fn bluesky_checks_the_app_password_then_posts_facets_images_and_replies() 
         .await;
 
     let root = app
-        .publish(&channel, text, vec![image(&format!("{}/img/cat.png", pds.uri()), Some("a cat"))], None)
+        .publish(
+            &channel,
+            text,
+            vec![image(&format!("{}/img/cat.png", pds.uri()), Some("a cat"))],
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(root.id, "at://did:plc:alice/app.bsky.feed.post/3kroot");
     assert_eq!(root.url, "https://bsky.app/profile/alice.test/post/3kroot");
     assert_eq!(root.reference.as_deref(), Some("bafyroot"));
-    let thread = Thread { root: root.clone(), parent: root };
-    let reply = app.publish(&channel, "a reply", vec![], Some(&thread)).await.unwrap();
-    assert_eq!(reply.url, "https://bsky.app/profile/alice.test/post/3kreply");
+    let thread = Thread {
+        root: root.clone(),
+        parent: root,
+    };
+    let reply = app
+        .publish(&channel, "a reply", vec![], Some(&thread))
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.url,
+        "https://bsky.app/profile/alice.test/post/3kreply"
+    );
 }
 
 fn body_partial_json_reply() -> wiremock::matchers::BodyPartialJsonMatcher {
@@ -229,11 +278,16 @@ async fn an_expiring_bluesky_session_is_refreshed_and_a_dead_one_needs_reconnect
     let pds = fake_pds().await;
     let url = app.connect_url(&key, "bluesky").await;
     let form_client = client();
-    let (_, html) = app.page(&form_client, url.trim_start_matches(&app.address)).await;
+    let (_, html) = app
+        .page(&form_client, url.trim_start_matches(&app.address))
+        .await;
     let r = form_client
         .post(app.url("/integrations/social/bluesky/connect"))
         .form(&[
-            ("csrf_token", input_value(&html, "csrf_token").unwrap().as_str()),
+            (
+                "csrf_token",
+                input_value(&html, "csrf_token").unwrap().as_str(),
+            ),
             ("state", input_value(&html, "state").unwrap().as_str()),
             ("service", pds.uri().as_str()),
             ("identifier", "alice.test"),
@@ -251,7 +305,10 @@ async fn an_expiring_bluesky_session_is_refreshed_and_a_dead_one_needs_reconnect
         use diesel::prelude::*;
         use socialgate::db::schema::integrations;
         diesel::update(integrations::table)
-            .set(integrations::token_expires_at.eq(socialgate::db::now() + chrono::Duration::minutes(1)))
+            .set(
+                integrations::token_expires_at
+                    .eq(socialgate::db::now() + chrono::Duration::minutes(1)),
+            )
             .execute(conn)
     };
     app.with_db(expire_soon).await;
@@ -270,18 +327,29 @@ async fn an_expiring_bluesky_session_is_refreshed_and_a_dead_one_needs_reconnect
     assert_eq!(subject(&auth.access_token), "access-2");
     assert_eq!(auth.refresh_token.as_deref(), Some("refresh-2"));
     let channel = app.channel(&org, &id).await;
-    assert!(channel.token_expires_at.unwrap() > socialgate::db::now() + chrono::Duration::minutes(100));
+    assert!(
+        channel.token_expires_at.unwrap() > socialgate::db::now() + chrono::Duration::minutes(100)
+    );
 
     // The refresh token is dead too: the channel needs the user to reconnect.
     app.with_db(expire_soon).await;
     Mock::given(method("POST"))
         .and(path("/xrpc/com.atproto.server.refreshSession"))
         .and(header("authorization", "Bearer refresh-2"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "error": "ExpiredToken", "message": "Token has expired" })))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({ "error": "ExpiredToken", "message": "Token has expired" })),
+        )
         .mount(&pds)
         .await;
-    let e = app.publish(&app.channel(&org, &id).await, "hello", vec![], None).await.unwrap_err();
-    assert!(matches!(e, socialgate::providers::ProviderError::RefreshNeeded(_)), "{e:?}");
+    let e = app
+        .publish(&app.channel(&org, &id).await, "hello", vec![], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, socialgate::providers::ProviderError::RefreshNeeded(_)),
+        "{e:?}"
+    );
     assert!(app.channel(&org, &id).await.refresh_needed);
     let (_, html) = app.page(&browser, "/settings/channels").await;
     assert!(html.contains(">refresh needed<"));

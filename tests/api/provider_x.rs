@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use socialgate::providers::{AdditionalSetting, Provider, Thread};
+use socialgate::providers::{AdditionalSetting, Thread};
 use wiremock::matchers::{body_partial_json, method, path, query_param as wm_query};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -10,7 +10,11 @@ use crate::fakes::{PNG, image, oauth_params, oauth1_valid};
 use crate::helpers::{client, query_param, spawn_app_with};
 
 /// Signed by the app alone, or by the app and a token with this secret.
-fn signed(api: &MockServer, token: Option<&'static str>, token_secret: &'static str) -> impl Fn(&Request) -> bool + use<> {
+fn signed(
+    api: &MockServer,
+    token: Option<&'static str>,
+    token_secret: &'static str,
+) -> impl Fn(&Request) -> bool + use<> {
     let base = api.uri();
     move |req: &Request| {
         let params = oauth_params(req);
@@ -27,7 +31,8 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
     let browser = app.signed_up_client("ada@example.com").await;
     let key = app.create_api_key(&browser, "agent").await;
     let org = app.org_of("ada@example.com").await;
-    app.set_credentials(&org, "x", "x-consumer-key", "x-consumer-secret", None).await;
+    app.set_credentials(&org, "x", "x-consumer-key", "x-consumer-secret", None)
+        .await;
     let callback = app.url("/integrations/social/x");
 
     let expected_callback = callback.clone();
@@ -42,12 +47,17 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
         .mount(&api)
         .await;
     let url = app.connect_url(&key, "x").await;
-    assert_eq!(url, format!("{}/oauth/authenticate?oauth_token=request-token", api.uri()));
+    assert_eq!(
+        url,
+        format!("{}/oauth/authenticate?oauth_token=request-token", api.uri())
+    );
 
     Mock::given(method("POST"))
         .and(path("/oauth/access_token"))
         .and(signed(&api, Some("request-token"), "request-secret"))
-        .and(|req: &Request| oauth_params(req).get("oauth_verifier").map(String::as_str) == Some("the-verifier"))
+        .and(|req: &Request| {
+            oauth_params(req).get("oauth_verifier").map(String::as_str) == Some("the-verifier")
+        })
         .respond_with(ResponseTemplate::new(200).set_body_string(
             "oauth_token=42-access&oauth_token_secret=access-secret&user_id=42&screen_name=alice",
         ))
@@ -65,7 +75,9 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
         .mount(&api)
         .await;
     let r = client()
-        .get(format!("{callback}?oauth_token=request-token&oauth_verifier=the-verifier"))
+        .get(format!(
+            "{callback}?oauth_token=request-token&oauth_verifier=the-verifier"
+        ))
         .send()
         .await
         .unwrap();
@@ -77,9 +89,14 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
     let channel = app.channel(&org, &id).await;
     assert!(!channel.sealed_tokens().0.contains("access-secret"));
     // A verified account may write 4,000 characters.
-    let (_, settings) = app.api_get(&key, &format!("/integration-settings/{id}")).await;
+    let (_, settings) = app
+        .api_get(&key, &format!("/integration-settings/{id}"))
+        .await;
     assert_eq!(settings["output"]["maxLength"], 4000);
-    assert_eq!(settings["output"]["settings"]["properties"]["who_can_reply_post"]["enum"][1], "following");
+    assert_eq!(
+        settings["output"]["settings"]["properties"]["who_can_reply_post"]["enum"][1],
+        "following"
+    );
 
     // Media: chunked upload (initialize, append, finalize, status), alt text, then the post.
     Mock::given(method("GET"))
@@ -100,7 +117,8 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
         .and(signed(&api, Some("42-access"), "access-secret"))
         .and(|req: &Request| {
             let body = String::from_utf8_lossy(&req.body);
-            body.contains("name=\"segment_index\"\r\n\r\n0") && req.body.windows(PNG.len()).any(|w| w == PNG)
+            body.contains("name=\"segment_index\"\r\n\r\n0")
+                && req.body.windows(PNG.len()).any(|w| w == PNG)
         })
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
         .expect(1)
@@ -128,7 +146,9 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
         .await;
     Mock::given(method("POST"))
         .and(path("/2/media/metadata"))
-        .and(body_partial_json(json!({ "id": "777", "metadata": { "alt_text": { "text": "a cat" } } })))
+        .and(body_partial_json(
+            json!({ "id": "777", "metadata": { "alt_text": { "text": "a cat" } } }),
+        ))
         .and(signed(&api, Some("42-access"), "access-secret"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": { "id": "777" } })))
         .expect(1)
@@ -140,16 +160,27 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
         .and(body_partial_json(json!({
             "text": "Hello X", "media": { "media_ids": ["777"] }, "reply_settings": "following"
         })))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "data": { "id": "1001", "text": "Hello X" } })))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({ "data": { "id": "1001", "text": "Hello X" } })),
+        )
         .expect(1)
         .mount(&api)
         .await;
     Mock::given(method("POST"))
         .and(path("/2/tweets"))
         .and(signed(&api, Some("42-access"), "access-secret"))
-        .and(body_partial_json(json!({ "text": "second", "reply": { "in_reply_to_tweet_id": "1001" } })))
-        .and(|req: &Request| serde_json::from_slice::<Value>(&req.body).is_ok_and(|b| b.get("reply_settings").is_none()))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({ "data": { "id": "1002", "text": "second" } })))
+        .and(body_partial_json(
+            json!({ "text": "second", "reply": { "in_reply_to_tweet_id": "1001" } }),
+        ))
+        .and(|req: &Request| {
+            serde_json::from_slice::<Value>(&req.body)
+                .is_ok_and(|b| b.get("reply_settings").is_none())
+        })
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({ "data": { "id": "1002", "text": "second" } })),
+        )
         .expect(1)
         .mount(&api)
         .await;
@@ -161,7 +192,10 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
         id: "p1".into(),
         message: "Hello X".into(),
         settings: json!({ "who_can_reply_post": "following" }),
-        media: vec![image(&format!("{}/files/cat.png", api.uri()), Some("a cat"))],
+        media: vec![image(
+            &format!("{}/files/cat.png", api.uri()),
+            Some("a cat"),
+        )],
     };
     let root = match provider.post(&ctx, &auth, &post).await.unwrap() {
         socialgate::providers::PostOutcome::Published(p) => p,
@@ -169,26 +203,47 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
     };
     assert_eq!(root.id, "1001");
     assert_eq!(root.url, "https://x.com/alice/status/1001");
-    let thread = Thread { root: root.clone(), parent: root };
-    let reply = app.publish(&channel, "second", vec![], Some(&thread)).await.unwrap();
+    let thread = Thread {
+        root: root.clone(),
+        parent: root,
+    };
+    let reply = app
+        .publish(&channel, "second", vec![], Some(&thread))
+        .await
+        .unwrap();
     assert_eq!(reply.id, "1002");
 
     // X's answers map to the error kinds the worker acts on.
     Mock::given(method("POST"))
         .and(path("/2/tweets"))
         .and(body_partial_json(json!({ "text": "again" })))
-        .respond_with(ResponseTemplate::new(403).set_body_json(json!({ "detail": "You are not allowed to create a Tweet with duplicate content." })))
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            json!({ "detail": "You are not allowed to create a Tweet with duplicate content." }),
+        ))
         .mount(&api)
         .await;
     Mock::given(method("POST"))
         .and(path("/2/tweets"))
         .and(body_partial_json(json!({ "text": "limited" })))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "30").set_body_json(json!({ "title": "Too Many Requests" })))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "30")
+                .set_body_json(json!({ "title": "Too Many Requests" })),
+        )
         .mount(&api)
         .await;
-    let e = app.publish(&channel, "again", vec![], None).await.unwrap_err();
-    assert!(matches!(e, socialgate::providers::ProviderError::BadBody(_)), "{e:?}");
-    let e = app.publish(&channel, "limited", vec![], None).await.unwrap_err();
+    let e = app
+        .publish(&channel, "again", vec![], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, socialgate::providers::ProviderError::BadBody(_)),
+        "{e:?}"
+    );
+    let e = app
+        .publish(&channel, "limited", vec![], None)
+        .await
+        .unwrap_err();
     assert!(
         matches!(e, socialgate::providers::ProviderError::RetryLater { after: Some(d), .. } if d.as_secs() == 30),
         "{e:?}"
@@ -204,12 +259,18 @@ async fn x_environment_credentials_apply_only_when_the_operator_enables_them() {
             let base = api.uri();
             move |req: &Request| oauth1_valid(req, &base, "env-secret", "")
         })
-        .respond_with(ResponseTemplate::new(200).set_body_string(
-            "oauth_token=rt&oauth_token_secret=rs&oauth_callback_confirmed=true",
-        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(
+                "oauth_token=rt&oauth_token_secret=rs&oauth_callback_confirmed=true",
+            ),
+        )
         .mount(&api)
         .await;
-    let vars = [("SOCIALGATE_X_API_URL", api.uri()), ("X_API_KEY", "env-key".into()), ("X_API_SECRET", "env-secret".into())];
+    let vars = [
+        ("SOCIALGATE_X_API_URL", api.uri()),
+        ("X_API_KEY", "env-key".into()),
+        ("X_API_SECRET", "env-secret".into()),
+    ];
     let as_refs = |extra: &[(&'static str, &'static str)]| {
         let mut v: Vec<(&str, String)> = vars.iter().map(|(k, v)| (*k, v.clone())).collect();
         v.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
@@ -232,17 +293,35 @@ async fn x_environment_credentials_apply_only_when_the_operator_enables_them() {
     let url = app.connect_url(&key, "x").await;
     assert_eq!(query_param(&url, "oauth_token").unwrap(), "rt");
     // With instance-wide credentials in use, the sandbox is off unless asked for.
-    assert_eq!(app.api_get(&key, "/social/sandbox").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.api_get(&key, "/social/sandbox").await.0,
+        StatusCode::BAD_REQUEST
+    );
 }
 
 #[test]
 fn x_settings_and_lengths_follow_its_rules() {
     let x = socialgate::providers::get("x").unwrap();
-    assert!(x.validate_settings(&json!({ "who_can_reply_post": "everyone" })).is_ok());
-    assert!(x.validate_settings(&json!({ "who_can_reply_post": "nobody" })).is_err());
-    assert!(x.validate_settings(&json!({ "community": "https://x.com/i/communities/123" })).is_ok());
-    assert!(x.validate_settings(&json!({ "community": "https://evil.example/i/communities/1" })).is_err());
-    assert!(x.validate_settings(&json!({ "community": "https://x.com/i/communities/abc" })).is_err());
+    assert!(
+        x.validate_settings(&json!({ "who_can_reply_post": "everyone" }))
+            .is_ok()
+    );
+    assert!(
+        x.validate_settings(&json!({ "who_can_reply_post": "nobody" }))
+            .is_err()
+    );
+    assert!(
+        x.validate_settings(&json!({ "community": "https://x.com/i/communities/123" }))
+            .is_ok()
+    );
+    assert!(
+        x.validate_settings(&json!({ "community": "https://evil.example/i/communities/1" }))
+            .is_err()
+    );
+    assert!(
+        x.validate_settings(&json!({ "community": "https://x.com/i/communities/abc" }))
+            .is_err()
+    );
     assert_eq!(x.max_length(&[]), 280);
     let verified = AdditionalSetting {
         title: "Verified".into(),
@@ -251,6 +330,8 @@ fn x_settings_and_lengths_follow_its_rules() {
         value: json!(true),
     };
     assert_eq!(x.max_length(&[verified]), 4000);
-    assert_eq!(x.text_length("look https://example.com/a/very/long/path/indeed 😀"), 5 + 23 + 1 + 2);
+    assert_eq!(
+        x.text_length("look https://example.com/a/very/long/path/indeed 😀"),
+        5 + 23 + 1 + 2
+    );
 }
-

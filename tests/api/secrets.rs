@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use crate::helpers::{TestApp, logs, on_postgres, spawn_app};
 
 /// The SQLite database files as they are on disk, write-ahead log included.
-fn raw_database(app: &TestApp) -> String {
+pub fn raw_database(app: &TestApp) -> String {
     let mut raw = Vec::new();
     for entry in std::fs::read_dir(app.dir.path()).unwrap() {
         let path = entry.unwrap().path();
