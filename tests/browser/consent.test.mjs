@@ -3,33 +3,13 @@
 // Needs the debug binary (`cargo build`) and Debian's chromium.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import http from "node:http";
-import { chromium } from "playwright-core";
+import { listenOn, startServer, launchChromium, signIn } from "./harness.mjs";
 
-const root = resolve(import.meta.dirname, "../..");
-const binary = process.env.SOCIALGATE_BIN ?? join(root, "target/debug/socialgate");
-const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
-
-let dir, server, base, app, browser, callback, callbackBase;
+let server, base, app, browser, callback, callbackBase;
 const hits = [];
 
-function listenOn(srv) {
-  return new Promise((ok) => srv.listen(0, "127.0.0.1", () => ok(srv.address().port)));
-}
-
-async function freePort() {
-  const probe = http.createServer();
-  const port = await listenOn(probe);
-  await new Promise((ok) => probe.close(ok));
-  return port;
-}
-
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "socialgate-browser-"));
   // The app's callback and a page on another origin that frames the consent screen.
   callback = http.createServer((req, res) => {
     const url = new URL(req.url, callbackBase);
@@ -43,38 +23,19 @@ before(async () => {
     res.end("callback reached");
   });
   callbackBase = `http://127.0.0.1:${await listenOn(callback)}`;
-
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = {
-    ...process.env,
-    DATABASE_URL: `sqlite://${join(dir, "socialgate.db")}`,
-    SOCIALGATE_DATA_DIR: dir,
-    SOCIALGATE_LISTEN: `127.0.0.1:${port}`,
-    SOCIALGATE_PUBLIC_URL: base,
-    RUST_LOG: "warn",
-  };
-  const run = (...args) => JSON.parse(execFileSync(binary, args, { env, encoding: "utf8" }));
-  run("admin", "create-user", "--email", "person@example.com", "--password", "browser password", "--org", "Browser Org");
-  app = run("admin", "create-oauth-app", "--org", "Browser Org", "--name", "Browser App", "--redirect-uri", `${callbackBase}/cb`);
-  server = spawn(binary, ["serve"], { env, stdio: "ignore" });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/ready`)).ok) break;
-    } catch {}
-    await new Promise((ok) => setTimeout(ok, 50));
-  }
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  server = await startServer((run) => {
+    run("admin", "create-user", "--email", "person@example.com", "--password", "browser password", "--org", "Browser Org");
+    return run("admin", "create-oauth-app", "--org", "Browser Org", "--name", "Browser App", "--redirect-uri", `${callbackBase}/cb`);
   });
+  base = server.base;
+  app = server.provisioned;
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill("SIGTERM");
+  server?.stop();
   callback?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function authorizeUrl(state) {
@@ -83,12 +44,7 @@ function authorizeUrl(state) {
 }
 
 async function signedInPage(startUrl) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(startUrl);
-  await page.getByLabel("Email").fill("person@example.com");
-  await page.getByLabel("Password").fill("browser password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  const { context, page } = await signIn(browser, startUrl, "person@example.com", "browser password");
   await page.waitForURL((u) => u.pathname === "/oauth/authorize");
   return { context, page };
 }
