@@ -453,6 +453,13 @@ fn render_form(
     Ok(response)
 }
 
+const NO_FORM: &str = "This network does not connect with a credentials form.";
+
+/// The network of a credentials-form route, if it connects that way.
+fn credentials_provider(name: &str) -> Option<&'static dyn Provider> {
+    super::get(name).filter(|p| p.info().auth == AuthKind::Credentials)
+}
+
 /// `GET /integrations/social/{provider}/connect?state=…`: the credentials form.
 async fn credentials_page(
     state: web::Data<AppState>,
@@ -461,12 +468,8 @@ async fn credentials_page(
     query: web::Query<HashMap<String, String>>,
     me: Option<SignedIn>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(provider) = super::get(&path).filter(|p| p.info().auth == AuthKind::Credentials)
-    else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "This network does not connect with a credentials form.",
-        );
+    let Some(provider) = credentials_provider(&path) else {
+        return problem(StatusCode::NOT_FOUND, NO_FORM);
     };
     let flow_state = query.get("state").cloned().unwrap_or_default();
     if let Err(m) = live_flow(&state, &flow_state, provider, me.as_ref()).await? {
@@ -492,12 +495,8 @@ async fn credentials_submit(
     form: web::Form<HashMap<String, String>>,
     me: Option<SignedIn>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(provider) = super::get(&path).filter(|p| p.info().auth == AuthKind::Credentials)
-    else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "This network does not connect with a credentials form.",
-        );
+    let Some(provider) = credentials_provider(&path) else {
+        return problem(StatusCode::NOT_FOUND, NO_FORM);
     };
     let mut values = form.into_inner();
     PreSession::of(&req).verify(

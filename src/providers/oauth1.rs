@@ -16,7 +16,21 @@ pub struct Signer<'a> {
     pub token_secret: Option<&'a str>,
 }
 
-impl Signer<'_> {
+impl<'a> Signer<'a> {
+    /// The app's signer, with the token once there is one.
+    pub fn new(
+        app: &'a super::AppCredentials,
+        token: Option<&'a str>,
+        token_secret: Option<&'a str>,
+    ) -> Self {
+        Signer {
+            consumer_key: &app.client_id,
+            consumer_secret: &app.client_secret,
+            token,
+            token_secret,
+        }
+    }
+
     /// The `Authorization` header for a request. `url` carries no query; `params` are the query
     /// and form-body parameters (a JSON or multipart body is not signed); `extra` are protocol
     /// parameters such as `oauth_callback` or `oauth_verifier`.

@@ -67,12 +67,7 @@ struct Api<'a> {
 
 impl Api<'_> {
     fn signer(&self) -> Signer<'_> {
-        Signer {
-            consumer_key: &self.app.client_id,
-            consumer_secret: &self.app.client_secret,
-            token: Some(self.token),
-            token_secret: Some(self.secret),
-        }
+        Signer::new(self.app, Some(self.token), Some(self.secret))
     }
 
     fn post_json(&self, ctx: &Ctx<'_>, path: &str, body: &Value) -> reqwest::RequestBuilder {
@@ -368,12 +363,7 @@ impl Provider for X {
         let app = app(app_credentials)?;
         let base = &ctx.config.providers.x_api_url;
         let url = format!("{base}/oauth/request_token");
-        let signer = Signer {
-            consumer_key: &app.client_id,
-            consumer_secret: &app.client_secret,
-            token: None,
-            token_secret: None,
-        };
+        let signer = Signer::new(app, None, None);
         let header = signer.header("POST", &url, &[], &[("oauth_callback", callback)]);
         let body = send(self, ctx.http.post(url).header("Authorization", header))
             .await?
@@ -411,12 +401,7 @@ impl Provider for X {
         let app = app(app_credentials)?;
         let base = &ctx.config.providers.x_api_url;
         let url = format!("{base}/oauth/access_token");
-        let signer = Signer {
-            consumer_key: &app.client_id,
-            consumer_secret: &app.client_secret,
-            token: Some(&input.state_key),
-            token_secret: input.secret.as_deref(),
-        };
+        let signer = Signer::new(app, Some(&input.state_key), input.secret.as_deref());
         let header = signer.header("POST", &url, &[], &[("oauth_verifier", &input.code)]);
         let body = send(self, ctx.http.post(url).header("Authorization", header))
             .await?

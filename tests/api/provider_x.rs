@@ -302,26 +302,24 @@ async fn x_environment_credentials_apply_only_when_the_operator_enables_them() {
 #[test]
 fn x_settings_and_lengths_follow_its_rules() {
     let x = socialgate::providers::get("x").unwrap();
-    assert!(
-        x.validate_settings(&json!({ "who_can_reply_post": "everyone" }))
-            .is_ok()
-    );
-    assert!(
-        x.validate_settings(&json!({ "who_can_reply_post": "nobody" }))
-            .is_err()
-    );
-    assert!(
-        x.validate_settings(&json!({ "community": "https://x.com/i/communities/123" }))
-            .is_ok()
-    );
-    assert!(
-        x.validate_settings(&json!({ "community": "https://evil.example/i/communities/1" }))
-            .is_err()
-    );
-    assert!(
-        x.validate_settings(&json!({ "community": "https://x.com/i/communities/abc" }))
-            .is_err()
-    );
+    for (settings, ok) in [
+        (json!({ "who_can_reply_post": "everyone" }), true),
+        (json!({ "who_can_reply_post": "nobody" }), false),
+        (
+            json!({ "community": "https://x.com/i/communities/123" }),
+            true,
+        ),
+        (
+            json!({ "community": "https://evil.example/i/communities/1" }),
+            false,
+        ),
+        (
+            json!({ "community": "https://x.com/i/communities/abc" }),
+            false,
+        ),
+    ] {
+        assert_eq!(x.validate_settings(&settings).is_ok(), ok, "{settings}");
+    }
     assert_eq!(x.max_length(&[]), 280);
     let verified = AdditionalSetting {
         title: "Verified".into(),
