@@ -7,7 +7,7 @@ use wiremock::matchers::{body_partial_json, body_string_contains, header, method
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::fakes::{PNG, image};
-use crate::helpers::{client, query_param, spawn_app};
+use crate::helpers::{client, input_by_id, query_param, spawn_app};
 
 async fn fake_instance(granted_scope: &str) -> MockServer {
     let server = MockServer::start().await;
@@ -43,17 +43,25 @@ async fn mastodon_connects_with_the_organizations_app_and_posts_media_and_replie
     let key = app.create_api_key(&browser, "agent").await;
     let org = app.org_of("ada@example.com").await;
     let instance = fake_instance("write:statuses profile write:media").await;
-    app.set_credentials(
-        &org,
-        "mastodon",
-        "mc-id",
-        "mc-secret",
-        Some(&instance.uri()),
-    )
-    .await;
+    // The admin enters the app's credentials and copies the redirect URI the page shows.
+    let csrf = app.csrf(&browser, "/settings/social-keys").await;
+    let r = app
+        .post_form(
+            &browser,
+            "/settings/social-keys/mastodon",
+            &[
+                ("csrf_token", &csrf),
+                ("client_id", "mc-id"),
+                ("client_secret", "mc-secret"),
+                ("instance_url", &instance.uri()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let callback = input_by_id(&r.text().await.unwrap(), "redirect-mastodon").unwrap();
+    assert_eq!(callback, app.url("/postiz/integrations/social/mastodon"));
 
     let url = app.connect_url(&key, "mastodon").await;
-    let callback = app.url("/postiz/integrations/social/mastodon");
     assert!(
         url.starts_with(&format!("{}/oauth/authorize?", instance.uri())),
         "{url}"
