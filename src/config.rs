@@ -43,6 +43,12 @@ pub struct Config {
     pub signups: Signups,
     /// Social networks: which are offered and where their APIs live.
     pub providers: ProviderConfig,
+    /// `host:port` pairs media may be fetched from without the public-address check.
+    pub fetch_trusted: Vec<String>,
+    /// `/public/v1` requests per minute per credential (0: no limit).
+    pub api_rate: u32,
+    /// `POST /public/v1/posts` per hour per organization (0: no limit).
+    pub api_post_limit: u32,
 }
 
 /// Names of the instance-wide provider credentials, as Postiz spells them.
@@ -169,9 +175,31 @@ impl Config {
         }
 
         let providers = provider_config(&var)?;
+        let fetch_trusted = var("SOCIALGATE_FETCH_TRUSTED_HOSTS")
+            .map(|v| {
+                v.split(',')
+                    .map(|h| h.trim().to_ascii_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let number = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| invalid(name, format!("{v:?} is not a whole number"))),
+            }
+        };
+        let api_rate = number("SOCIALGATE_API_RATE", 600)?;
+        let api_post_limit = number("SOCIALGATE_API_LIMIT", 90)?;
 
         Ok(Config {
             providers,
+            fetch_trusted,
+            api_rate,
+            api_post_limit,
             listen,
             public_url,
             database_url,

@@ -12,6 +12,7 @@ pub mod oauth;
 pub mod pages;
 pub mod providers;
 pub mod public_api;
+pub mod publishing;
 pub mod telemetry;
 
 use std::net::TcpListener;

@@ -243,6 +243,85 @@ diesel::table! {
 
 diesel::joinable!(integrations -> customers (customer_id));
 
+diesel::table! {
+    posts (id) {
+        id -> Text,
+        organization_id -> Text,
+        integration_id -> Text,
+        group_id -> Text,
+        parent_post_id -> Nullable<Text>,
+        position -> Integer,
+        content -> Text,
+        image -> Text,
+        settings -> Text,
+        tags -> Text,
+        publish_date -> Timestamp,
+        state -> Text,
+        delay_minutes -> Integer,
+        interval_days -> Nullable<Integer>,
+        release_id -> Nullable<Text>,
+        release_url -> Nullable<Text>,
+        release_reference -> Nullable<Text>,
+        error -> Nullable<Text>,
+        creation_method -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    media (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        original_name -> Nullable<Text>,
+        path -> Text,
+        storage_key -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        organization_id -> Text,
+        content -> Text,
+        link -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_rate (key) {
+        key -> Text,
+        window_started_at -> Timestamp,
+        count -> Integer,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (key_hash) {
+        key_hash -> Text,
+        request_hash -> Text,
+        status -> Nullable<Integer>,
+        response -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    analytics_cache (key) {
+        key -> Text,
+        body -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(posts -> integrations (integration_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     organizations,
@@ -261,4 +340,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     provider_credentials,
     connect_states,
     sandbox_posts,
+    posts,
+    media,
+    notifications,
+    api_rate,
+    idempotency_keys,
+    analytics_cache,
 );

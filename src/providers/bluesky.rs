@@ -174,7 +174,7 @@ impl Bluesky {
         let token = &auth.access_token;
         let mut images = Vec::new();
         for m in &post.media {
-            let (bytes, mime) = fetch_media(ctx.http, &m.path).await?;
+            let (bytes, mime) = fetch_media(ctx, &m.path).await?;
             if !mime.starts_with("image/") {
                 return Err(ProviderError::BadBody("Bluesky takes pictures only".into()));
             }

@@ -98,53 +98,40 @@ pub fn classify(
     })
 }
 
-/// Downloads a post's medium (at most 512 MiB) and its content type.
+/// A post's medium and its type: our own uploads are read from disk; anything else is
+/// fetched through the SSRF guard (https, public addresses, or `SOCIALGATE_FETCH_TRUSTED_HOSTS`).
 pub async fn fetch_media(
-    http: &reqwest::Client,
+    ctx: &super::Ctx<'_>,
     path: &str,
 ) -> Result<(Vec<u8>, String), ProviderError> {
-    const LIMIT: usize = 512 * 1024 * 1024;
-    let url = url::Url::parse(path)
-        .map_err(|_| ProviderError::BadBody(format!("the media path {path} is not a URL")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(ProviderError::BadBody(format!(
-            "the media path {path} is not an http(s) URL"
-        )));
-    }
-    let mut response = http.get(url).send().await.map_err(|e| {
-        if e.is_connect() {
-            ProviderError::retry(format!("could not fetch the media {path}: {e}"))
-        } else {
-            ProviderError::BadBody(format!("could not fetch the media {path}: {e}"))
+    let bytes = match crate::media::storage::local_file(ctx.config, path) {
+        Some(file) => tokio::fs::read(&file).await.map_err(|e| {
+            ProviderError::BadBody(format!("the media {path} is not readable: {e}"))
+        })?,
+        None => {
+            let limits = crate::media::guard::Limits {
+                max_bytes: 1024 * 1024 * 1024,
+                timeout: Duration::from_secs(120),
+                trusted: ctx.config.fetch_trusted.clone(),
+            };
+            crate::media::guard::fetch(path, &limits)
+                .await
+                .map_err(|e| match e {
+                    crate::media::guard::FetchError::Failed(_)
+                    | crate::media::guard::FetchError::Status(500..) => {
+                        ProviderError::retry(format!("could not fetch the media {path}: {e}"))
+                    }
+                    other => {
+                        ProviderError::BadBody(format!("could not fetch the media {path}: {other}"))
+                    }
+                })?
+                .bytes
         }
+    };
+    let content_type = crate::media::sniff(&bytes).ok_or_else(|| {
+        ProviderError::BadBody(format!(
+            "the media {path} is not a supported image or video"
+        ))
     })?;
-    if !response.status().is_success() {
-        return Err(ProviderError::BadBody(format!(
-            "could not fetch the media {path}: {}",
-            response.status()
-        )));
-    }
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or(v).trim().to_owned());
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| ProviderError::BadBody(format!("could not fetch the media {path}: {e}")))?
-    {
-        if bytes.len() + chunk.len() > LIMIT {
-            return Err(ProviderError::BadBody(format!(
-                "the media {path} is larger than 512 MiB"
-            )));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    let content_type = crate::media::sniff(&bytes)
-        .map(str::to_owned)
-        .or(content_type)
-        .unwrap_or_else(|| "application/octet-stream".into());
-    Ok((bytes, content_type))
+    Ok((bytes, content_type.to_owned()))
 }

@@ -99,7 +99,7 @@ impl Mastodon {
         path: &str,
         alt: Option<&str>,
     ) -> Result<String, ProviderError> {
-        let (bytes, mime) = fetch_media(ctx.http, path).await?;
+        let (bytes, mime) = fetch_media(ctx, path).await?;
         let name = path
             .rsplit('/')
             .next()

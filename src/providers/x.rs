@@ -134,7 +134,7 @@ impl X {
         path: &str,
         alt: Option<&str>,
     ) -> Result<String, ProviderError> {
-        let (bytes, mime) = fetch_media(ctx.http, path).await?;
+        let (bytes, mime) = fetch_media(ctx, path).await?;
         let category = match mime.as_str() {
             "image/gif" => "tweet_gif",
             m if m.starts_with("video/") => "tweet_video",

@@ -1,38 +1,76 @@
 //! The Postiz-compatible Public API under `/public/v1`.
 
+pub mod analytics;
 pub mod auth;
+mod docs;
+pub mod idempotency;
 pub mod integrations;
+pub mod limits;
+pub mod media;
+pub mod posts;
 
-use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{HttpResponse, http::header, web};
 use serde_json::json;
 
 pub use auth::Caller;
 
-/// Mounts `/public/v1`; its answers are never cached.
+/// Declares the `/public/v1` routes once: they are mounted from this list, and `ROUTES` lets a
+/// test hold `openapi.yaml` to exactly these.
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:expr),* $(,)?) => {
+        /// Every `/public/v1` route as (method, path).
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        fn mount(scope: actix_web::Scope) -> actix_web::Scope {
+            scope$(.route($path, web::$method().to($handler)))*
+        }
+    };
+}
+
+routes! {
+    get "/is-connected" => is_connected,
+    get "/openapi.yaml" => docs::spec,
+    get "/integrations" => integrations::list,
+    delete "/integrations/{id}" => integrations::delete,
+    get "/groups" => integrations::groups,
+    get "/social/{provider}" => integrations::social,
+    get "/integration-settings/{id}" => integrations::settings,
+    post "/integration-trigger/{id}" => integrations::trigger,
+    get "/find-slot/{id}" => posts::find_slot,
+    post "/posts" => posts::create,
+    get "/posts" => posts::list,
+    get "/posts/{id}" => posts::get_one,
+    put "/posts/{id}" => posts::update,
+    delete "/posts/{id}" => posts::delete,
+    delete "/posts/group/{group}" => posts::delete_group,
+    put "/posts/{id}/status" => posts::set_status,
+    put "/posts/{id}/settings" => posts::set_settings,
+    get "/posts/{id}/missing" => posts::missing,
+    put "/posts/{id}/release-id" => posts::set_release_id,
+    get "/analytics/{integration}" => analytics::channel,
+    get "/analytics/post/{id}" => analytics::post,
+    get "/notifications" => analytics::list_notifications,
+    post "/upload" => media::upload,
+    post "/upload-from-url" => media::upload_from_url,
+}
+
+/// Mounts `/public/v1` (answers never cached, rate-limited per credential, `Idempotency-Key`
+/// honoured on POST), the sandbox's JSON list, stored media and the API reference.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/public/v1")
-            .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
-            .route("/is-connected", web::get().to(is_connected))
-            .route("/integrations", web::get().to(integrations::list))
-            .route("/integrations/{id}", web::delete().to(integrations::delete))
-            .route("/groups", web::get().to(integrations::groups))
-            .route("/social/{provider}", web::get().to(integrations::social))
-            .route(
-                "/integration-settings/{id}",
-                web::get().to(integrations::settings),
-            )
-            .route(
-                "/integration-trigger/{id}",
-                web::post().to(integrations::trigger),
-            ),
+        mount(web::scope("/public/v1"))
+            .wrap(from_fn(idempotency::guard))
+            .wrap(from_fn(limits::per_credential))
+            .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store"))),
     )
     .service(
         web::resource("/sandbox/posts")
             .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
             .route(web::get().to(integrations::sandbox_posts)),
-    );
+    )
+    .route("/uploads/{rest:.*}", web::get().to(media::serve))
+    .route("/docs", web::get().to(docs::page));
 }
 
 /// `GET /public/v1/is-connected`

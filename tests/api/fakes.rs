@@ -149,6 +149,11 @@ impl TestApp {
     }
 }
 
+/// The `host:port` of a fake, for `SOCIALGATE_FETCH_TRUSTED_HOSTS` (fakes are local http).
+pub fn trusted(server: &wiremock::MockServer) -> String {
+    server.address().to_string()
+}
+
 /// An image medium served by a fake at `path`.
 pub fn image(url: &str, alt: Option<&str>) -> MediaItem {
     MediaItem {

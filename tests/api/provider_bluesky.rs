@@ -8,12 +8,13 @@ use socialgate::providers::Thread;
 use wiremock::matchers::{body_json, header, method, path, query_param as wm_query};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::fakes::{PNG, image};
-use crate::helpers::{client, input_by_id, input_value, spawn_app};
+use crate::fakes::{PNG, image, trusted};
+use crate::helpers::{client, input_by_id, input_value, spawn_app, spawn_app_with};
 
-/// An access JWT that expires in `seconds` (only its payload matters to us).
-fn jwt(name: &str, seconds: i64) -> String {
-    let payload = json!({ "sub": name, "exp": chrono::Utc::now().timestamp() + seconds });
+/// An access JWT (only its payload matters to us). `exp` is fixed, so the same name always
+/// gives the same token.
+fn jwt(name: &str) -> String {
+    let payload = json!({ "sub": name, "exp": 4_102_444_800i64 });
     format!(
         "eyJhbGciOiJIUzI1NiJ9.{}.c2ln",
         URL_SAFE_NO_PAD.encode(payload.to_string())
@@ -40,7 +41,7 @@ async fn fake_pds() -> MockServer {
         ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "did": "did:plc:alice", "handle": "alice.test",
-            "accessJwt": jwt("access-1", 7200), "refreshJwt": "refresh-1"
+            "accessJwt": jwt("access-1"), "refreshJwt": "refresh-1"
         })))
         .mount(&server)
         .await;
@@ -54,7 +55,7 @@ async fn fake_pds() -> MockServer {
     Mock::given(method("GET"))
         .and(path("/xrpc/app.bsky.actor.getProfile"))
         .and(wm_query("actor", "did:plc:alice"))
-        .and(header("authorization", format!("Bearer {}", jwt("access-1", 7200)).as_str()))
+        .and(header("authorization", format!("Bearer {}", jwt("access-1")).as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "did": "did:plc:alice", "handle": "alice.test", "displayName": "Alice", "avatar": "https://cdn.example/a.jpg"
         })))
@@ -65,11 +66,11 @@ async fn fake_pds() -> MockServer {
 
 #[actix_web::test]
 async fn bluesky_checks_the_app_password_then_posts_facets_images_and_replies() {
-    let app = spawn_app().await;
+    let pds = fake_pds().await;
+    let app = spawn_app_with(&[("SOCIALGATE_FETCH_TRUSTED_HOSTS", &trusted(&pds))]).await;
     let browser = app.signed_up_client("ada@example.com").await;
     let key = app.create_api_key(&browser, "agent").await;
     let org = app.org_of("ada@example.com").await;
-    let pds = fake_pds().await;
 
     // The URL leads to socialgate's own credentials form.
     let url = app.connect_url(&key, "bluesky").await;
@@ -147,7 +148,7 @@ async fn bluesky_checks_the_app_password_then_posts_facets_images_and_replies() 
     );
 
     // Posting: the image goes up as a blob, the text gets link and mention facets.
-    let access = format!("Bearer {}", jwt("access-1", 7200));
+    let access = format!("Bearer {}", jwt("access-1"));
     Mock::given(method("GET"))
         .and(path("/img/cat.png"))
         .respond_with(ResponseTemplate::new(200).set_body_bytes(PNG))
@@ -317,7 +318,7 @@ async fn an_expiring_bluesky_session_is_refreshed_and_a_dead_one_needs_reconnect
         .and(header("authorization", "Bearer refresh-1"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "did": "did:plc:alice", "handle": "alice.test",
-            "accessJwt": jwt("access-2", 7200), "refreshJwt": "refresh-2"
+            "accessJwt": jwt("access-2"), "refreshJwt": "refresh-2"
         })))
         .expect(1)
         .mount(&pds)

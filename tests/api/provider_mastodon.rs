@@ -6,8 +6,8 @@ use socialgate::providers::Thread;
 use wiremock::matchers::{body_partial_json, body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::fakes::{PNG, image};
-use crate::helpers::{client, input_by_id, query_param, spawn_app};
+use crate::fakes::{PNG, image, trusted};
+use crate::helpers::{client, input_by_id, query_param, spawn_app, spawn_app_with};
 
 async fn fake_instance(granted_scope: &str) -> MockServer {
     let server = MockServer::start().await;
@@ -38,11 +38,11 @@ async fn fake_instance(granted_scope: &str) -> MockServer {
 
 #[actix_web::test]
 async fn mastodon_connects_with_the_organizations_app_and_posts_media_and_replies() {
-    let app = spawn_app().await;
+    let instance = fake_instance("write:statuses profile write:media").await;
+    let app = spawn_app_with(&[("SOCIALGATE_FETCH_TRUSTED_HOSTS", &trusted(&instance))]).await;
     let browser = app.signed_up_client("ada@example.com").await;
     let key = app.create_api_key(&browser, "agent").await;
     let org = app.org_of("ada@example.com").await;
-    let instance = fake_instance("write:statuses profile write:media").await;
     // The admin enters the app's credentials and copies the redirect URI the page shows.
     let csrf = app.csrf(&browser, "/settings/social-keys").await;
     let r = app

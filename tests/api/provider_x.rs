@@ -6,7 +6,7 @@ use socialgate::providers::{AdditionalSetting, Thread};
 use wiremock::matchers::{body_partial_json, method, path, query_param as wm_query};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::fakes::{PNG, image, oauth_params, oauth1_valid};
+use crate::fakes::{PNG, image, oauth_params, oauth1_valid, trusted};
 use crate::helpers::{client, query_param, spawn_app_with};
 
 /// Signed by the app alone, or by the app and a token with this secret.
@@ -27,7 +27,11 @@ fn signed(
 #[actix_web::test]
 async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
     let api = MockServer::start().await;
-    let app = spawn_app_with(&[("SOCIALGATE_X_API_URL", &api.uri())]).await;
+    let app = spawn_app_with(&[
+        ("SOCIALGATE_X_API_URL", &api.uri()),
+        ("SOCIALGATE_FETCH_TRUSTED_HOSTS", &trusted(&api)),
+    ])
+    .await;
     let browser = app.signed_up_client("ada@example.com").await;
     let key = app.create_api_key(&browser, "agent").await;
     let org = app.org_of("ada@example.com").await;

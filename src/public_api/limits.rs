@@ -1,0 +1,216 @@
+//! Rate limits: every `/public/v1` request per credential per minute, `POST /posts` per
+//! organization per hour. Counters are fixed windows; on PostgreSQL they live in `api_rate` so
+//! they hold across instances, on SQLite (one instance) in memory.
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse, web};
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text, Timestamp};
+use serde_json::json;
+
+use crate::AppState;
+use crate::config::DbBackend;
+use crate::crypto::sha256_hex;
+use crate::db::{DbConn, now};
+use crate::error::AppError;
+
+/// Where a counter stands after this request.
+#[derive(Clone, Copy, Debug)]
+pub struct Decision {
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the window starts again.
+    pub reset: i64,
+    pub allowed: bool,
+}
+
+impl Decision {
+    fn headers(&self) -> [(HeaderName, String); 3] {
+        [
+            (
+                HeaderName::from_static("x-ratelimit-limit"),
+                self.limit.to_string(),
+            ),
+            (
+                HeaderName::from_static("x-ratelimit-remaining"),
+                self.remaining.to_string(),
+            ),
+            (
+                HeaderName::from_static("x-ratelimit-reset"),
+                self.reset.to_string(),
+            ),
+        ]
+    }
+
+    /// 429 with `Retry-After` and the rate headers.
+    pub fn refusal(&self) -> HttpResponse {
+        let mut r = HttpResponse::TooManyRequests();
+        r.insert_header((header::RETRY_AFTER, self.reset.max(1).to_string()));
+        r.insert_header((header::CACHE_CONTROL, "no-store"));
+        for h in self.headers() {
+            r.insert_header(h);
+        }
+        r.json(json!({ "msg": "Too many requests, try again later" }))
+    }
+
+    /// Adds the rate headers to a response.
+    pub fn annotate<B>(&self, res: &mut ServiceResponse<B>) {
+        for (name, value) in self.headers() {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                res.headers_mut().insert(name, v);
+            }
+        }
+    }
+}
+
+static WINDOWS: LazyLock<Mutex<HashMap<String, (NaiveDateTime, u32)>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn decide(
+    limit: u32,
+    count: u32,
+    started: NaiveDateTime,
+    window: Duration,
+    at: NaiveDateTime,
+) -> Decision {
+    Decision {
+        limit,
+        remaining: limit.saturating_sub(count),
+        reset: (started + window - at).num_seconds().max(0),
+        allowed: count <= limit,
+    }
+}
+
+fn in_memory(key: &str, limit: u32, window: Duration) -> Decision {
+    let at = now();
+    let mut map = WINDOWS.lock().unwrap_or_else(|p| p.into_inner());
+    if map.len() > 50_000 {
+        map.retain(|_, (started, _)| *started + window > at);
+    }
+    let entry = map.entry(key.to_owned()).or_insert((at, 0));
+    if entry.0 + window <= at {
+        *entry = (at, 0);
+    }
+    entry.1 = entry.1.saturating_add(1);
+    decide(limit, entry.1, entry.0, window, at)
+}
+
+#[derive(QueryableByName)]
+struct Counter {
+    #[diesel(sql_type = Integer)]
+    count: i32,
+    #[diesel(sql_type = Timestamp)]
+    window_started_at: NaiveDateTime,
+}
+
+fn in_database(
+    conn: &mut DbConn,
+    key: &str,
+    limit: u32,
+    window: Duration,
+) -> Result<Decision, AppError> {
+    let at = now();
+    let counter: Counter = match conn {
+        DbConn::Pg(c) => diesel::sql_query(
+            "INSERT INTO api_rate (key, window_started_at, count) VALUES ($1, $2, 1) \
+             ON CONFLICT (key) DO UPDATE SET \
+               count = CASE WHEN api_rate.window_started_at <= $3 THEN 1 ELSE api_rate.count + 1 END, \
+               window_started_at = CASE WHEN api_rate.window_started_at <= $3 THEN $2 ELSE api_rate.window_started_at END \
+             RETURNING count, window_started_at",
+        )
+        .bind::<Text, _>(key)
+        .bind::<Timestamp, _>(at)
+        .bind::<Timestamp, _>(at - window)
+        .get_result(c)?,
+        DbConn::Sqlite(c) => diesel::sql_query(
+            "INSERT INTO api_rate (key, window_started_at, count) VALUES (?1, ?2, 1) \
+             ON CONFLICT (key) DO UPDATE SET \
+               count = CASE WHEN api_rate.window_started_at <= ?3 THEN 1 ELSE api_rate.count + 1 END, \
+               window_started_at = CASE WHEN api_rate.window_started_at <= ?3 THEN ?2 ELSE api_rate.window_started_at END \
+             RETURNING count, window_started_at",
+        )
+        .bind::<Text, _>(key)
+        .bind::<Timestamp, _>(at)
+        .bind::<Timestamp, _>(at - window)
+        .get_result(c)?,
+    };
+    Ok(decide(
+        limit,
+        counter.count.max(0) as u32,
+        counter.window_started_at,
+        window,
+        at,
+    ))
+}
+
+/// Counts one request against `key`; `None` when the limit is off (0).
+pub async fn hit(
+    state: &AppState,
+    key: String,
+    limit: u32,
+    window: Duration,
+) -> Result<Option<Decision>, AppError> {
+    if limit == 0 {
+        return Ok(None);
+    }
+    match state.db.backend() {
+        DbBackend::Sqlite => Ok(Some(in_memory(&key, limit, window))),
+        DbBackend::Postgres => Ok(Some(
+            state
+                .db
+                .run(move |conn| in_database(conn, &key, limit, window))
+                .await?,
+        )),
+    }
+}
+
+/// `POST /posts` per organization per hour (`SOCIALGATE_API_LIMIT`).
+pub async fn posts_of(state: &AppState, org: &str) -> Result<Option<Decision>, AppError> {
+    hit(
+        state,
+        format!("posts:{org}"),
+        state.config.api_post_limit,
+        Duration::hours(1),
+    )
+    .await
+}
+
+/// Middleware on `/public/v1`: every request per credential per minute (`SOCIALGATE_API_RATE`).
+pub async fn per_credential(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let credential = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| sha256_hex(v.trim()));
+    let (Some(state), Some(credential)) = (state, credential) else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let limit = state.config.api_rate;
+    let decision = hit(
+        &state,
+        format!("rate:{credential}"),
+        limit,
+        Duration::minutes(1),
+    )
+    .await?;
+    match decision {
+        Some(d) if !d.allowed => Ok(req.into_response(d.refusal()).map_into_right_body()),
+        Some(d) => {
+            let mut res = next.call(req).await?;
+            d.annotate(&mut res);
+            Ok(res.map_into_left_body())
+        }
+        None => Ok(next.call(req).await?.map_into_left_body()),
+    }
+}
