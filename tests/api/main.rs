@@ -12,6 +12,7 @@ mod oauth_apps;
 mod oauth_device;
 mod oauth_flow;
 mod oauth_security;
+mod posts;
 mod provider_bluesky;
 mod provider_keys;
 mod provider_mastodon;
