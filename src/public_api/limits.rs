@@ -60,8 +60,12 @@ impl Decision {
         r.json(json!({ "msg": "Too many requests, try again later" }))
     }
 
-    /// Adds the rate headers to a response.
+    /// Adds the rate headers to a response, unless a narrower limit (posts per organization)
+    /// already set them.
     pub fn annotate<B>(&self, res: &mut ServiceResponse<B>) {
+        if res.headers().contains_key("x-ratelimit-limit") {
+            return;
+        }
         for (name, value) in self.headers() {
             if let Ok(v) = HeaderValue::from_str(&value) {
                 res.headers_mut().insert(name, v);

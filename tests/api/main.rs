@@ -3,11 +3,13 @@
 
 mod accounts;
 mod api_keys;
+mod api_limits;
 mod channels;
 mod cli;
 mod fakes;
 mod health;
 mod helpers;
+mod media;
 mod oauth_apps;
 mod oauth_device;
 mod oauth_flow;

@@ -1,0 +1,153 @@
+//! Uploads: types from the bytes, size limits, and `upload-from-url` kept off private networks.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::fakes::{PNG, trusted};
+use crate::helpers::{client, spawn_app, spawn_app_with};
+
+#[actix_web::test]
+async fn uploads_are_typed_by_their_bytes_and_limited_in_size() {
+    let app = spawn_app().await;
+    let browser = app.signed_up_client("ada@example.com").await;
+    let key = app.create_api_key(&browser, "agent").await;
+
+    // A PDF named like a picture.
+    let (status, body) = app
+        .upload(
+            &key,
+            "cat.png",
+            b"%PDF-1.7 not an image at all, really".to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body, json!({ "msg": "Unsupported file type." }));
+    // An image over 10 MB.
+    let mut big = PNG.to_vec();
+    big.resize(10 * 1024 * 1024 + 1, 0);
+    let (status, body) = app.upload(&key, "big.png", big).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["msg"],
+        "File size exceeds the maximum allowed size of 10485760 bytes."
+    );
+    // No file at all.
+    let r = client()
+        .post(app.url("/public/v1/upload"))
+        .header("Authorization", &key)
+        .multipart(reqwest::multipart::Form::new().text("other", "x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap(),
+        json!({ "msg": "No file provided" })
+    );
+    // Nothing refused was kept.
+    let incoming = app.dir.path().join("uploads").join("incoming");
+    let leftovers = std::fs::read_dir(&incoming).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(leftovers, 0);
+
+    // A small MP4 is a video; the name's extension does not matter.
+    let mut mp4 = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
+    mp4.extend_from_slice(&[0u8; 64]);
+    let (status, body) = app.upload(&key, "clip.bin", mp4).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body["path"].as_str().unwrap().ends_with(".mp4"));
+    assert_eq!(body["originalName"], "clip.bin");
+    // Paths outside the uploads layout are not served.
+    for bad in [
+        "/uploads/../secret.key",
+        "/uploads/2026/11/23/..%2Fsecret.key",
+        "/uploads/secret.key",
+    ] {
+        assert_eq!(
+            client().get(app.url(bad)).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND,
+            "{bad}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn upload_from_url_refuses_private_addresses_and_redirects_into_them() {
+    let cdn = MockServer::start().await;
+    let app = spawn_app_with(&[("SOCIALGATE_FETCH_TRUSTED_HOSTS", &trusted(&cdn))]).await;
+    let browser = app.signed_up_client("ada@example.com").await;
+    let key = app.create_api_key(&browser, "agent").await;
+    let from_url = |url: String| {
+        let (app, key) = (&app, key.clone());
+        async move {
+            app.api_send(
+                reqwest::Method::POST,
+                &key,
+                "/upload-from-url",
+                Some(json!({ "url": url })),
+            )
+            .await
+        }
+    };
+    for url in [
+        "http://example.com/cat.png",
+        "https://127.0.0.1/cat.png",
+        "https://10.0.0.1/cat.png",
+        "https://169.254.169.254/latest/meta-data.png",
+        "https://[::1]/cat.png",
+        "https://localhost/cat.png",
+    ] {
+        let (status, body) = from_url(url.into()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url}");
+        assert!(
+            body["msg"]
+                .as_str()
+                .unwrap()
+                .starts_with("Failed to fetch URL"),
+            "{url}: {body}"
+        );
+    }
+    assert_eq!(
+        from_url("https://cdn.example/file.svg".into()).await.1["msg"],
+        "Unsupported file type."
+    );
+
+    // A host the operator trusts, redirecting into private addresses: refused at the hop.
+    Mock::given(method("GET"))
+        .and(path("/to-metadata.png"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", "https://169.254.169.254/latest.png"),
+        )
+        .mount(&cdn)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/to-loopback.png"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", "http://127.0.0.1:9/cat.png"),
+        )
+        .mount(&cdn)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/cat.png"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(PNG))
+        .mount(&cdn)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/lies.png"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>not a picture</html>"))
+        .mount(&cdn)
+        .await;
+    for hop in ["to-metadata.png", "to-loopback.png"] {
+        let (status, body) = from_url(format!("{}/{hop}", cdn.uri())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{hop}: {body}");
+    }
+    assert_eq!(
+        from_url(format!("{}/lies.png", cdn.uri())).await.1["msg"],
+        "Unsupported file type."
+    );
+    let (status, body) = from_url(format!("{}/cat.png", cdn.uri())).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["originalName"], "upload.png");
+}
