@@ -1,6 +1,19 @@
 //! socialgate: a self-hostable social publishing backend with a public OAuth2 authorization server
 //! and a Postiz-compatible Public API. `configure` mounts every feature; `run` serves them.
 
+/// Declares routes once: `ROUTES` lists them as (method, path) and `mount` adds them to a
+/// scope or service config, so a test can hold `openapi.yaml` to exactly what is served.
+macro_rules! routes {
+    ($target:ty; $($method:ident $path:literal => $handler:expr),* $(,)?) => {
+        /// These routes as (method, path).
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        fn mount(target: $target) -> $target {
+            target$(.route($path, actix_web::web::$method().to($handler)))*
+        }
+    };
+}
+
 pub mod accounts;
 pub mod admin;
 pub mod config;

@@ -22,70 +22,61 @@ use serde_json::json;
 use crate::AppState;
 use scopes::ALL;
 
-/// Mounts the OAuth endpoints and pages.
+// The OAuth server, device login and the app-management JSON: what `openapi.yaml` describes.
+routes! {
+    &mut web::ServiceConfig;
+    get "/.well-known/oauth-authorization-server" => metadata,
+    get "/oauth/authorize" => authorize::authorize,
+    post "/oauth/authorize" => authorize::consent,
+    post "/oauth/token" => token::token,
+    post "/oauth/revoke" => token::revoke,
+    post "/oauth/introspect" => token::introspect,
+    post "/oauth/device_authorization" => device::device_authorization,
+    get "/oauth/apps/{client_id}/picture" => authorize::picture,
+    post "/device/code" => device::postiz_code,
+    post "/device/token" => device::postiz_token,
+    get "/device" => device::verify_page,
+    post "/device" => device::verify,
+    get "/user/self" => api::me,
+    get "/user/oauth-apps" => api::list,
+    post "/user/oauth-apps" => api::create,
+    get "/user/oauth-apps/{id}" => api::get,
+    put "/user/oauth-apps/{id}" => api::update,
+    delete "/user/oauth-apps/{id}" => api::delete,
+    post "/user/oauth-apps/{id}/rotate-secret" => api::rotate,
+    get "/user/approved-apps" => api::approved,
+    delete "/user/approved-apps/{id}" => api::revoke_approved,
+}
+
+/// Mounts the OAuth endpoints, the JSON above and the settings pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/.well-known/oauth-authorization-server",
-        web::get().to(metadata),
-    )
-    .route("/oauth/authorize", web::get().to(authorize::authorize))
-    .route("/oauth/authorize", web::post().to(authorize::consent))
-    .route("/oauth/token", web::post().to(token::token))
-    .route("/oauth/revoke", web::post().to(token::revoke))
-    .route("/oauth/introspect", web::post().to(token::introspect))
-    .route(
-        "/oauth/device_authorization",
-        web::post().to(device::device_authorization),
-    )
-    .route(
-        "/oauth/apps/{client_id}/picture",
-        web::get().to(authorize::picture),
-    )
-    .route("/device/code", web::post().to(device::postiz_code))
-    .route("/device/token", web::post().to(device::postiz_token))
-    .route("/device", web::get().to(device::verify_page))
-    .route("/device", web::post().to(device::verify))
-    .route("/settings/developers/apps", web::get().to(settings::list))
-    .route(
-        "/settings/developers/apps",
-        web::post().to(settings::create),
-    )
-    .route(
-        "/settings/developers/apps/{id}",
-        web::get().to(settings::show),
-    )
-    .route(
-        "/settings/developers/apps/{id}",
-        web::post().to(settings::edit),
-    )
-    .route(
-        "/settings/developers/apps/{id}/rotate",
-        web::post().to(settings::rotate),
-    )
-    .route(
-        "/settings/developers/apps/{id}/delete",
-        web::post().to(settings::delete),
-    )
-    .route("/settings/approved-apps", web::get().to(settings::approved))
-    .route(
-        "/settings/approved-apps/{id}/revoke",
-        web::post().to(settings::revoke_approved),
-    )
-    .route("/user/self", web::get().to(api::me))
-    .route("/user/oauth-apps", web::get().to(api::list))
-    .route("/user/oauth-apps", web::post().to(api::create))
-    .route("/user/oauth-apps/{id}", web::get().to(api::get))
-    .route("/user/oauth-apps/{id}", web::put().to(api::update))
-    .route("/user/oauth-apps/{id}", web::delete().to(api::delete))
-    .route(
-        "/user/oauth-apps/{id}/rotate-secret",
-        web::post().to(api::rotate),
-    )
-    .route("/user/approved-apps", web::get().to(api::approved))
-    .route(
-        "/user/approved-apps/{id}",
-        web::delete().to(api::revoke_approved),
-    );
+    mount(cfg)
+        .route("/settings/developers/apps", web::get().to(settings::list))
+        .route(
+            "/settings/developers/apps",
+            web::post().to(settings::create),
+        )
+        .route(
+            "/settings/developers/apps/{id}",
+            web::get().to(settings::show),
+        )
+        .route(
+            "/settings/developers/apps/{id}",
+            web::post().to(settings::edit),
+        )
+        .route(
+            "/settings/developers/apps/{id}/rotate",
+            web::post().to(settings::rotate),
+        )
+        .route(
+            "/settings/developers/apps/{id}/delete",
+            web::post().to(settings::delete),
+        )
+        .route("/settings/approved-apps", web::get().to(settings::approved))
+        .route(
+            "/settings/approved-apps/{id}/revoke",
+            web::post().to(settings::revoke_approved),
+        );
 }
 
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414).

@@ -15,20 +15,8 @@ use serde_json::json;
 
 pub use auth::Caller;
 
-/// Declares the `/public/v1` routes once: they are mounted from this list, and `ROUTES` lets a
-/// test hold `openapi.yaml` to exactly these.
-macro_rules! routes {
-    ($($method:ident $path:literal => $handler:expr),* $(,)?) => {
-        /// Every `/public/v1` route as (method, path).
-        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
-
-        fn mount(scope: actix_web::Scope) -> actix_web::Scope {
-            scope$(.route($path, web::$method().to($handler)))*
-        }
-    };
-}
-
 routes! {
+    actix_web::Scope;
     get "/is-connected" => is_connected,
     get "/openapi.yaml" => docs::spec,
     get "/integrations" => integrations::list,

@@ -14,6 +14,7 @@ mod oauth_apps;
 mod oauth_device;
 mod oauth_flow;
 mod oauth_security;
+mod openapi;
 mod posts;
 mod provider_bluesky;
 mod provider_keys;
