@@ -13,8 +13,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+
+#[path = "load.rs"]
+mod load;
 
 use socialgate::accounts::throttle::{self, Limit};
 use socialgate::accounts::users::{self, NewUserOrg};
@@ -49,30 +52,7 @@ async fn exchange_loop(
             body.len()
         );
         stream.write_all(request.as_bytes()).await?;
-        // Read one response: headers, then Content-Length bytes of body.
-        buf.clear();
-        let (head_end, length) = loop {
-            let mut chunk = [0u8; 4096];
-            let n = stream.read(&mut chunk).await?;
-            anyhow::ensure!(n > 0, "the server closed the connection");
-            buf.extend_from_slice(&chunk[..n]);
-            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                let length = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse::<usize>().ok())
-                    .unwrap_or(0);
-                break (end + 4, length);
-            }
-        };
-        while buf.len() < head_end + length {
-            let mut chunk = [0u8; 4096];
-            let n = stream.read(&mut chunk).await?;
-            anyhow::ensure!(n > 0, "the server closed the connection");
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        if buf.starts_with(b"HTTP/1.1 200") {
+        if load::read_response(&mut stream, &mut buf).await? == 200 {
             ok += 1;
         }
     }
