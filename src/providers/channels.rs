@@ -186,6 +186,55 @@ pub fn upsert(
     .and_then(|id| get(conn, org_id, &id))
 }
 
+/// Makes the picked page the channel: its account, name and tokens. When the organization
+/// already has a channel for that page (perhaps deleted), that one is revived and updated and
+/// the waiting one removed.
+pub fn settle_page(
+    conn: &mut DbConn,
+    keys: &Keys,
+    waiting: &Channel,
+    page: &ConnectedAccount,
+) -> Result<Channel, AppError> {
+    let at = now();
+    let access = keys.seal(&page.tokens.access_token);
+    let refresh = page.tokens.refresh_token.as_deref().map(|t| keys.seal(t));
+    let expires = page.tokens.expires_in.map(|s| at + Duration::seconds(s));
+    let id = crate::db::write_transaction(conn, |conn| {
+        let existing: Option<String> = integrations::table
+            .filter(integrations::organization_id.eq(&waiting.organization_id))
+            .filter(integrations::internal_id.eq(&page.internal_id))
+            .filter(integrations::id.ne(&waiting.id))
+            .select(integrations::id)
+            .first(conn)
+            .optional()?;
+        let target = match existing {
+            Some(other) => {
+                diesel::delete(integrations::table.find(&waiting.id)).execute(conn)?;
+                other
+            }
+            None => waiting.id.clone(),
+        };
+        diesel::update(integrations::table.find(&target))
+            .set((
+                integrations::internal_id.eq(&page.internal_id),
+                integrations::name.eq(&page.name),
+                integrations::picture.eq(&page.picture),
+                integrations::profile.eq(&page.username),
+                integrations::access_token.eq(&access),
+                integrations::refresh_token.eq(&refresh),
+                integrations::token_expires_at.eq(expires),
+                integrations::root_internal_id.eq(&waiting.internal_id),
+                integrations::in_between_steps.eq(false),
+                integrations::refresh_needed.eq(false),
+                integrations::updated_at.eq(at),
+                integrations::deleted_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        Ok::<_, AppError>(target)
+    })?;
+    get(conn, &waiting.organization_id, &id)
+}
+
 /// The organization's channels that are not deleted, optionally of one customer.
 pub fn list(
     conn: &mut DbConn,

@@ -4,17 +4,13 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template;
+use actix_web::{HttpResponse, web};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::{
-    AppCredentials, AuthInput, AuthKind, Ctx, Provider, ProviderError, channels, credentials,
-};
+use super::{AppCredentials, AuthInput, Ctx, Provider, ProviderError, channels, credentials};
 use crate::AppState;
 use crate::accounts::SignedIn;
-use crate::accounts::csrf::PreSession;
 use crate::config::Config;
 use crate::crypto::{random_alphanumeric, sha256_hex};
 use crate::db::schema::connect_states;
@@ -59,7 +55,7 @@ pub fn unavailable(
     app: Option<&AppCredentials>,
 ) -> Option<String> {
     let info = provider.info();
-    if info.identifier == "sandbox" && !config.providers.sandbox {
+    if info.identifier.starts_with("sandbox") && !config.providers.sandbox {
         return Some("Integration not allowed".into());
     }
     if info.needs_app_credentials && app.is_none() {
@@ -169,15 +165,15 @@ pub async fn start(state: &AppState, request: StartRequest) -> Result<String, St
 
 /// A stored flow.
 #[derive(Queryable, Debug)]
-struct Flow {
-    state_hash: String,
-    organization_id: String,
-    provider: String,
-    secret: Option<String>,
-    refresh_integration_id: Option<String>,
-    return_url: Option<String>,
-    started_by: Option<String>,
-    expires_at: NaiveDateTime,
+pub(super) struct Flow {
+    pub(super) state_hash: String,
+    pub(super) organization_id: String,
+    pub(super) provider: String,
+    pub(super) secret: Option<String>,
+    pub(super) refresh_integration_id: Option<String>,
+    pub(super) return_url: Option<String>,
+    pub(super) started_by: Option<String>,
+    pub(super) expires_at: NaiveDateTime,
 }
 
 fn find_flow(conn: &mut DbConn, state_key: &str) -> Result<Option<Flow>, AppError> {
@@ -198,7 +194,7 @@ fn find_flow(conn: &mut DbConn, state_key: &str) -> Result<Option<Flow>, AppErro
 }
 
 /// Deletes the flow; true only for the one caller that removed it.
-fn consume(conn: &mut DbConn, hash: &str) -> Result<bool, AppError> {
+pub(super) fn consume(conn: &mut DbConn, hash: &str) -> Result<bool, AppError> {
     Ok(
         diesel::delete(connect_states::table.filter(connect_states::state_hash.eq(hash)))
             .execute(conn)?
@@ -206,16 +202,16 @@ fn consume(conn: &mut DbConn, hash: &str) -> Result<bool, AppError> {
     )
 }
 
-const EXPIRED: &str =
+pub(super) const EXPIRED: &str =
     "This connection link has expired or was already used. Start again from the Channels page.";
 
-fn problem(status: StatusCode, message: &str) -> Result<HttpResponse, AppError> {
+pub(super) fn problem(status: StatusCode, message: &str) -> Result<HttpResponse, AppError> {
     pages::message(status, "Could not connect the channel", message)
 }
 
 /// The flow of this state, if it is live, for this provider, and (when a browser session
 /// started it) continued by the same user.
-async fn live_flow(
+pub(super) async fn live_flow(
     state: &AppState,
     state_key: &str,
     provider: &dyn Provider,
@@ -240,7 +236,7 @@ async fn live_flow(
 }
 
 /// Runs `authenticate` and saves the channel; the flow is consumed exactly once.
-async fn finish(
+pub(super) async fn finish(
     state: &AppState,
     provider: &'static dyn Provider,
     flow: Flow,
@@ -312,12 +308,19 @@ fn readable(provider: &dyn Provider, e: &ProviderError) -> String {
     }
 }
 
-/// Where the browser goes after a successful connect.
-fn done(
+/// Where the browser goes after a successful connect: the page pick when the network needs
+/// one, else the return URL, the Channels page, or a closing message.
+pub(super) async fn done(
+    state: &AppState,
     flow_return: Option<String>,
     me: Option<&SignedIn>,
     channel: &channels::Channel,
 ) -> Result<HttpResponse, AppError> {
+    if channel.in_between_steps {
+        let next =
+            super::pick::start(state, channel, flow_return, me.map(|m| m.user_id.clone())).await?;
+        return Ok(pages::see_other(&next));
+    }
     if let Some(url) = flow_return {
         return Ok(HttpResponse::SeeOther()
             .insert_header(("Location", url))
@@ -335,6 +338,30 @@ fn done(
         "Channel connected",
         &format!("{} is connected. You can close this window.", channel.name),
     )
+}
+
+/// Stores a flow step for the page pick: the channel waiting for it, single use, one hour.
+pub(super) fn store_step(
+    conn: &mut DbConn,
+    key: &str,
+    channel: &channels::Channel,
+    return_url: Option<&str>,
+    started_by: Option<&str>,
+) -> Result<(), AppError> {
+    let at = now();
+    diesel::insert_into(connect_states::table)
+        .values((
+            connect_states::state_hash.eq(sha256_hex(key)),
+            connect_states::organization_id.eq(&channel.organization_id),
+            connect_states::provider.eq(&channel.provider),
+            connect_states::refresh_integration_id.eq(&channel.id),
+            connect_states::return_url.eq(return_url),
+            connect_states::started_by.eq(started_by),
+            connect_states::created_at.eq(at),
+            connect_states::expires_at.eq(at + Duration::minutes(STATE_LIFETIME_MINUTES)),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// `GET {prefix}/integrations/social/{provider}`: the network sends the user back here.
@@ -382,171 +409,8 @@ async fn callback(
     };
     let return_url = flow.return_url.clone();
     match finish(&state, provider, flow, input).await? {
-        Ok(channel) => done(return_url, me.as_ref(), &channel),
+        Ok(channel) => done(&state, return_url, me.as_ref(), &channel).await,
         Err(message) => problem(StatusCode::BAD_REQUEST, &message),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "providers/credentials_form.html")]
-struct CredentialsForm<'a> {
-    provider: &'a str,
-    identifier: &'a str,
-    state: &'a str,
-    csrf_token: String,
-    fields: Vec<FormField>,
-    error: Option<String>,
-}
-
-struct FormField {
-    key: &'static str,
-    label: &'static str,
-    kind: &'static str,
-    value: String,
-}
-
-fn form_fields(provider: &dyn Provider, values: &HashMap<String, String>) -> Vec<FormField> {
-    provider
-        .custom_fields()
-        .iter()
-        .map(|f| FormField {
-            key: f.key,
-            label: f.label,
-            kind: f.kind,
-            // Passwords are never echoed back into the page.
-            value: if f.kind == "password" {
-                String::new()
-            } else {
-                values
-                    .get(f.key)
-                    .cloned()
-                    .unwrap_or_else(|| f.default_value.to_owned())
-            },
-        })
-        .collect()
-}
-
-fn render_form(
-    state: &AppState,
-    req: &HttpRequest,
-    provider: &dyn Provider,
-    flow_state: &str,
-    values: &HashMap<String, String>,
-    status: StatusCode,
-    error: Option<String>,
-) -> Result<HttpResponse, AppError> {
-    let pre = PreSession::of(req);
-    let page = CredentialsForm {
-        provider: provider.info().name,
-        identifier: provider.info().identifier,
-        state: flow_state,
-        csrf_token: pre.token(&state.keys),
-        fields: form_fields(provider, values),
-        error,
-    };
-    let mut response = pages::html(status, &page)?;
-    if let Some(cookie) = pre.cookie(&state.config) {
-        response
-            .add_cookie(&cookie)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-    }
-    Ok(response)
-}
-
-const NO_FORM: &str = "This network does not connect with a credentials form.";
-
-/// The network of a credentials-form route, if it connects that way.
-fn credentials_provider(name: &str) -> Option<&'static dyn Provider> {
-    super::get(name).filter(|p| p.info().auth == AuthKind::Credentials)
-}
-
-/// `GET /integrations/social/{provider}/connect?state=…`: the credentials form.
-async fn credentials_page(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    query: web::Query<HashMap<String, String>>,
-    me: Option<SignedIn>,
-) -> Result<HttpResponse, AppError> {
-    let Some(provider) = credentials_provider(&path) else {
-        return problem(StatusCode::NOT_FOUND, NO_FORM);
-    };
-    let flow_state = query.get("state").cloned().unwrap_or_default();
-    if let Err(m) = live_flow(&state, &flow_state, provider, me.as_ref()).await? {
-        return problem(StatusCode::BAD_REQUEST, m);
-    }
-    render_form(
-        &state,
-        &req,
-        provider,
-        &flow_state,
-        &HashMap::new(),
-        StatusCode::OK,
-        None,
-    )
-}
-
-/// `POST /integrations/social/{provider}/connect`: checks the credentials with the network,
-/// then saves the channel. A refused attempt keeps the flow so the user can correct it.
-async fn credentials_submit(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    form: web::Form<HashMap<String, String>>,
-    me: Option<SignedIn>,
-) -> Result<HttpResponse, AppError> {
-    let Some(provider) = credentials_provider(&path) else {
-        return problem(StatusCode::NOT_FOUND, NO_FORM);
-    };
-    let mut values = form.into_inner();
-    PreSession::of(&req).verify(
-        &state.keys,
-        values.get("csrf_token").map(String::as_str).unwrap_or(""),
-    )?;
-    let flow_state = values.remove("state").unwrap_or_default();
-    let flow = match live_flow(&state, &flow_state, provider, me.as_ref()).await? {
-        Ok(f) => f,
-        Err(m) => return problem(StatusCode::BAD_REQUEST, m),
-    };
-    for field in provider.custom_fields() {
-        if values.get(field.key).is_none_or(|v| v.trim().is_empty()) {
-            let error = format!("{} is required.", field.label);
-            return render_form(
-                &state,
-                &req,
-                provider,
-                &flow_state,
-                &values,
-                StatusCode::BAD_REQUEST,
-                Some(error),
-            );
-        }
-    }
-    let fields: HashMap<String, String> = provider
-        .custom_fields()
-        .iter()
-        .filter_map(|f| {
-            values
-                .get(f.key)
-                .map(|v| (f.key.to_owned(), v.trim().to_owned()))
-        })
-        .collect();
-    let return_url = flow.return_url.clone();
-    let input = AuthInput {
-        fields,
-        ..AuthInput::default()
-    };
-    match finish(&state, provider, flow, input).await? {
-        Ok(channel) => done(return_url, me.as_ref(), &channel),
-        Err(message) => render_form(
-            &state,
-            &req,
-            provider,
-            &flow_state,
-            &values,
-            StatusCode::BAD_REQUEST,
-            Some(message),
-        ),
     }
 }
 
@@ -555,11 +419,19 @@ async fn credentials_submit(
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/integrations/social/{provider}/connect",
-        web::get().to(credentials_page),
+        web::get().to(super::credentials_form::page),
     )
     .route(
         "/integrations/social/{provider}/connect",
-        web::post().to(credentials_submit),
+        web::post().to(super::credentials_form::submit),
+    )
+    .route(
+        "/integrations/social/{provider}/pick",
+        web::get().to(super::pick::page),
+    )
+    .route(
+        "/integrations/social/{provider}/pick",
+        web::post().to(super::pick::pick),
     )
     .route("/integrations/social/{provider}", web::get().to(callback))
     .route(

@@ -5,11 +5,13 @@ pub mod bluesky;
 pub mod channels;
 pub mod connect;
 pub mod credentials;
+mod credentials_form;
 pub mod error;
 pub mod http;
 pub mod mastodon;
 mod oauth1;
 mod pages;
+mod pick;
 pub mod sandbox;
 pub mod text;
 pub mod x;
@@ -455,13 +457,14 @@ pub trait Provider: Send + Sync + 'static {
 }
 
 static SANDBOX: sandbox::Sandbox = sandbox::Sandbox;
+static SANDBOX_PAGES: sandbox::SandboxPages = sandbox::SandboxPages;
 static MASTODON: mastodon::Mastodon = mastodon::Mastodon;
 static BLUESKY: bluesky::Bluesky = bluesky::Bluesky;
 static X: x::X = x::X;
 
 /// Every network socialgate speaks, in the order pages list them.
-pub fn all() -> [&'static dyn Provider; 4] {
-    [&SANDBOX, &X, &MASTODON, &BLUESKY]
+pub fn all() -> [&'static dyn Provider; 5] {
+    [&SANDBOX, &SANDBOX_PAGES, &X, &MASTODON, &BLUESKY]
 }
 
 /// The network with this identifier.

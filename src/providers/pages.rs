@@ -46,7 +46,7 @@ async fn offers(state: &AppState, org_id: &str) -> Result<Vec<Offer>, AppError> 
         .run(move |conn| {
             super::all()
                 .into_iter()
-                .filter(|p| p.info().identifier != "sandbox" || config.providers.sandbox)
+                .filter(|p| !p.info().identifier.starts_with("sandbox") || config.providers.sandbox)
                 .map(|p| {
                     let app = credentials::resolve(conn, &keys, &config, &org, p)?;
                     Ok(Offer {

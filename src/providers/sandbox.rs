@@ -88,9 +88,11 @@ impl SandboxPost {
     }
 }
 
+/// Sandbox accounts are `sandbox-<organization id>`, pages `sandbox-<organization id>:<page>`.
 fn organization_of(auth: &ChannelAuth) -> Result<&str, ProviderError> {
     auth.internal_id
         .strip_prefix("sandbox-")
+        .and_then(|rest| rest.split(':').next())
         .ok_or_else(|| ProviderError::Disconnected("not a sandbox channel".into()))
 }
 
@@ -288,6 +290,111 @@ impl Provider for Sandbox {
     }
 }
 
+/// The sandbox with a page pick after connecting, the way Facebook or LinkedIn pages connect.
+pub struct SandboxPages;
+
+static PAGES_INFO: ProviderInfo = ProviderInfo {
+    identifier: "sandbox-pages",
+    name: "Sandbox (pages)",
+    between_steps: true,
+    ..INFO
+};
+
+const PAGES: [(&str, &str); 2] = [("general", "General"), ("news", "News")];
+
+#[async_trait]
+impl Provider for SandboxPages {
+    fn info(&self) -> &'static ProviderInfo {
+        &PAGES_INFO
+    }
+
+    async fn authorization_url(
+        &self,
+        ctx: &Ctx<'_>,
+        app: Option<&AppCredentials>,
+        callback: &str,
+        state: &str,
+    ) -> Result<AuthStart, ProviderError> {
+        Sandbox.authorization_url(ctx, app, callback, state).await
+    }
+
+    async fn authenticate(
+        &self,
+        ctx: &Ctx<'_>,
+        app: Option<&AppCredentials>,
+        callback: &str,
+        input: AuthInput,
+    ) -> Result<ConnectedAccount, ProviderError> {
+        let mut account = Sandbox.authenticate(ctx, app, callback, input).await?;
+        account.internal_id.push_str(":pages");
+        account.name = "Sandbox pages account".into();
+        Ok(account)
+    }
+
+    async fn pages(
+        &self,
+        _ctx: &Ctx<'_>,
+        _auth: &ChannelAuth,
+    ) -> Result<Vec<super::Page>, ProviderError> {
+        Ok(PAGES
+            .iter()
+            .map(|(id, name)| super::Page {
+                id: (*id).to_owned(),
+                name: format!("{name} page"),
+                picture: None,
+                username: Some((*id).to_owned()),
+            })
+            .collect())
+    }
+
+    async fn pick_page(
+        &self,
+        _ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        page_id: &str,
+    ) -> Result<ConnectedAccount, ProviderError> {
+        let (_, name) = PAGES
+            .iter()
+            .find(|(id, _)| *id == page_id)
+            .ok_or_else(|| ProviderError::BadBody(format!("no page {page_id:?}")))?;
+        let org = organization_of(auth)?;
+        Ok(ConnectedAccount {
+            internal_id: format!("sandbox-{org}:{page_id}"),
+            name: format!("Sandbox {name}"),
+            picture: None,
+            username: Some(page_id.to_owned()),
+            tokens: Tokens {
+                access_token: random_alphanumeric(40),
+                refresh_token: None,
+                expires_in: None,
+            },
+            instance_url: None,
+            additional_settings: Vec::new(),
+        })
+    }
+
+    async fn post(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        post: &PostDetails,
+    ) -> Result<PostOutcome, ProviderError> {
+        Sandbox.publish(ctx, auth, post, None).await
+    }
+
+    async fn comment(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        thread: &Thread,
+        post: &PostDetails,
+    ) -> Result<PostOutcome, ProviderError> {
+        Sandbox
+            .publish(ctx, auth, post, Some(thread.parent.id.clone()))
+            .await
+    }
+}
+
 /// The organization's sandbox posts, newest first.
 pub fn list_posts(conn: &mut DbConn, org_id: &str) -> Result<Vec<SandboxPost>, AppError> {
     Ok(sandbox_posts::table
@@ -302,7 +409,6 @@ async fn authorize(
     state: web::Data<AppState>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
-    let expected = credentials::default_redirect_uri(&state.config, &Sandbox);
     let (Some(flow), Some(redirect)) = (query.get("state"), query.get("redirect_uri")) else {
         return pages::message(
             StatusCode::BAD_REQUEST,
@@ -310,14 +416,18 @@ async fn authorize(
             "The request names no state or redirect URI.",
         );
     };
-    // Only our own callback: the sandbox must never be an open redirect.
-    if *redirect != expected || !state.config.providers.sandbox {
+    // Only our own callbacks: the sandbox must never be an open redirect.
+    let ours = [&Sandbox as &dyn Provider, &SandboxPages]
+        .into_iter()
+        .map(|p| credentials::default_redirect_uri(&state.config, p))
+        .find(|uri| uri == redirect);
+    let Some(expected) = ours.filter(|_| state.config.providers.sandbox) else {
         return pages::message(
             StatusCode::BAD_REQUEST,
             "Sandbox",
             "The sandbox answers only socialgate's own callback.",
         );
-    }
+    };
     let code = format!("sbx_{}", random_alphanumeric(32));
     Ok(pages::see_other(&format!(
         "{expected}?code={code}&state={}",

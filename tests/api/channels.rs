@@ -423,3 +423,91 @@ async fn an_oauth_token_needs_the_scope_of_each_channel_route() {
         StatusCode::OK
     );
 }
+
+#[actix_web::test]
+async fn a_network_with_pages_asks_which_page_before_the_channel_publishes() {
+    let app = spawn_app().await;
+    let browser = app.signed_up_client("ada@example.com").await;
+    let key = app.create_api_key(&browser, "agent").await;
+    let org = app.org_of("ada@example.com").await;
+
+    let connect_and_pick = |page: &'static str| {
+        let (app, key) = (&app, key.clone());
+        async move {
+            let url = app.connect_url(&key, "sandbox-pages").await;
+            let person = client();
+            let callback = person.get(&url).send().await.unwrap().headers()["location"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let r = person.get(&callback).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            let pick = r.headers()["location"].to_str().unwrap().to_owned();
+            assert!(
+                pick.starts_with("/integrations/social/sandbox-pages/pick?state="),
+                "{pick}"
+            );
+            // Until a page is picked, the channel waits.
+            let (_, list) = app.api_get(&key, "/integrations").await;
+            assert!(
+                list.as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|c| c["name"] == "Sandbox pages account")
+            );
+            let (status, html) = app.page(&person, &pick).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(html.contains("General page") && html.contains("News page"));
+            let form = [
+                ("csrf_token", input_value(&html, "csrf_token").unwrap()),
+                ("state", input_value(&html, "state").unwrap()),
+                ("page", page.to_owned()),
+            ];
+            let r = person
+                .post(app.url("/integrations/social/sandbox-pages/pick"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let replay = person
+                .post(app.url("/integrations/social/sandbox-pages/pick"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap(), replay.status())
+        }
+    };
+    let (status, html, replay) = connect_and_pick("news").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Sandbox News is connected"));
+    assert_eq!(replay, StatusCode::BAD_REQUEST);
+    let (_, list) = app.api_get(&key, "/integrations").await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["name"], "Sandbox News");
+    assert_eq!(list[0]["profile"], "news");
+    let channel = app.channel(&org, list[0]["id"].as_str().unwrap()).await;
+    assert!(!channel.in_between_steps);
+    assert_eq!(
+        channel.root_internal_id,
+        Some(format!("sandbox-{org}:pages"))
+    );
+    let published = app
+        .publish(&channel, "as the page", vec![], None)
+        .await
+        .unwrap();
+    let (_, posts) = app.authed_get(&key, "/sandbox/posts").await;
+    assert_eq!(posts[0]["id"], published.id);
+    assert_eq!(posts[0]["channel"], format!("sandbox-{org}:news"));
+
+    // Picking the same page again updates that channel; nothing is left waiting.
+    let (status, _, _) = connect_and_pick("news").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, list) = app.api_get(&key, "/integrations").await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["id"], channel.id);
+    // A page that does not exist is refused on the form.
+    let (status, html, _) = connect_and_pick("nope").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("refused this page"));
+}

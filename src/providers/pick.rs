@@ -1,0 +1,202 @@
+//! "Between steps": a network whose account manages pages (Facebook, LinkedIn pages, …) is
+//! connected in two steps. After authenticating, the channel waits (`in_between_steps`) while
+//! the user picks the page it publishes to; the pick is bound to a fresh single-use flow step.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::channels::{self, Channel, FreshAuthError};
+use super::connect::{self, consume, live_flow, problem};
+use super::{Ctx, Page};
+use crate::AppState;
+use crate::accounts::SignedIn;
+use crate::accounts::csrf::PreSession;
+use crate::crypto::random_alphanumeric;
+use crate::error::AppError;
+use crate::pages;
+
+/// Starts the pick for a channel just connected; returns the path to send the browser to.
+pub async fn start(
+    state: &AppState,
+    channel: &Channel,
+    return_url: Option<String>,
+    started_by: Option<String>,
+) -> Result<String, AppError> {
+    let key = random_alphanumeric(40);
+    let (k, c) = (key.clone(), channel.clone());
+    state
+        .db
+        .run(move |conn| {
+            connect::store_step(conn, &k, &c, return_url.as_deref(), started_by.as_deref())
+        })
+        .await?;
+    Ok(format!(
+        "/integrations/social/{}/pick?state={key}",
+        channel.provider
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "providers/pick.html")]
+struct PickPage<'a> {
+    network: &'a str,
+    identifier: &'a str,
+    state: &'a str,
+    csrf_token: String,
+    pages: Vec<Page>,
+    error: Option<String>,
+}
+
+/// The waiting channel of a live pick step, with its credentials ready.
+async fn waiting(
+    state: &AppState,
+    provider: &'static dyn super::Provider,
+    key: &str,
+    me: Option<&SignedIn>,
+) -> Result<Result<(connect::Flow, Channel), String>, AppError> {
+    let flow = match live_flow(state, key, provider, me).await? {
+        Ok(f) => f,
+        Err(m) => return Ok(Err(m.to_owned())),
+    };
+    let Some(id) = flow.refresh_integration_id.clone() else {
+        return Ok(Err(connect::EXPIRED.to_owned()));
+    };
+    let org = flow.organization_id.clone();
+    let channel = state
+        .db
+        .run(move |conn| channels::get(conn, &org, &id))
+        .await?;
+    if !channel.in_between_steps {
+        return Ok(Err(connect::EXPIRED.to_owned()));
+    }
+    Ok(Ok((flow, channel)))
+}
+
+async fn render(
+    state: &AppState,
+    req: &HttpRequest,
+    provider: &'static dyn super::Provider,
+    key: &str,
+    channel: &Channel,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let pages_list = match channels::fresh_auth(state, channel).await {
+        Ok(auth) => provider
+            .pages(&Ctx::of(state), &auth)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(FreshAuthError::App(e)) => return Err(e),
+        Err(FreshAuthError::Provider(e)) => Err(e.to_string()),
+    };
+    let pages_list = match pages_list {
+        Ok(p) => p,
+        Err(m) => {
+            return problem(
+                StatusCode::BAD_GATEWAY,
+                &format!("{} did not list the pages: {m}", provider.info().name),
+            );
+        }
+    };
+    let pre = PreSession::of(req);
+    let page = PickPage {
+        network: provider.info().name,
+        identifier: provider.info().identifier,
+        state: key,
+        csrf_token: pre.token(&state.keys),
+        pages: pages_list,
+        error,
+    };
+    let mut response = pages::html(status, &page)?;
+    if let Some(cookie) = pre.cookie(&state.config) {
+        response
+            .add_cookie(&cookie)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+    }
+    Ok(response)
+}
+
+/// `GET /integrations/social/{provider}/pick?state=…`
+pub async fn page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+    me: Option<SignedIn>,
+) -> Result<HttpResponse, AppError> {
+    let Some(provider) = super::get(&path).filter(|p| p.info().between_steps) else {
+        return problem(StatusCode::NOT_FOUND, "This network has no pages to pick.");
+    };
+    let key = query.get("state").cloned().unwrap_or_default();
+    match waiting(&state, provider, &key, me.as_ref()).await? {
+        Ok((_, channel)) => {
+            render(&state, &req, provider, &key, &channel, StatusCode::OK, None).await
+        }
+        Err(m) => problem(StatusCode::BAD_REQUEST, &m),
+    }
+}
+
+/// `POST /integrations/social/{provider}/pick` with `state`, `page` and the CSRF token.
+pub async fn pick(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<HashMap<String, String>>,
+    me: Option<SignedIn>,
+) -> Result<HttpResponse, AppError> {
+    let Some(provider) = super::get(&path).filter(|p| p.info().between_steps) else {
+        return problem(StatusCode::NOT_FOUND, "This network has no pages to pick.");
+    };
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    PreSession::of(&req).verify(&state.keys, &field("csrf_token"))?;
+    let key = field("state");
+    let (flow, channel) = match waiting(&state, provider, &key, me.as_ref()).await? {
+        Ok(found) => found,
+        Err(m) => return problem(StatusCode::BAD_REQUEST, &m),
+    };
+    let auth = match channels::fresh_auth(&state, &channel).await {
+        Ok(a) => a,
+        Err(FreshAuthError::App(e)) => return Err(e),
+        Err(FreshAuthError::Provider(e)) => {
+            return problem(StatusCode::BAD_GATEWAY, &e.to_string());
+        }
+    };
+    let account = match provider
+        .pick_page(&Ctx::of(&state), &auth, &field("page"))
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => {
+            let error = Some(format!("{} refused this page: {e}", provider.info().name));
+            return render(
+                &state,
+                &req,
+                provider,
+                &key,
+                &channel,
+                StatusCode::BAD_REQUEST,
+                error,
+            )
+            .await;
+        }
+    };
+    let (keys, hash) = (state.keys.clone(), flow.state_hash.clone());
+    let picked = state
+        .db
+        .run(move |conn| {
+            if !consume(conn, &hash)? {
+                return Ok(None);
+            }
+            channels::settle_page(conn, &keys, &channel, &account).map(Some)
+        })
+        .await?;
+    match picked {
+        Some(channel) => {
+            connect::done(&state, flow.return_url.clone(), me.as_ref(), &channel).await
+        }
+        None => problem(StatusCode::BAD_REQUEST, connect::EXPIRED),
+    }
+}
