@@ -173,8 +173,33 @@ pub async fn run(config: Config, production: bool) -> Result<(), StartError> {
     let public_url = config.public_url.clone();
     let state = prepare(config, production)?;
     let listener = TcpListener::bind(listen).map_err(|e| StartError::Listen(listen, e))?;
-    let server = server(state, listener, None).map_err(|e| StartError::Listen(listen, e))?;
+    let server =
+        server(state.clone(), listener, None).map_err(|e| StartError::Listen(listen, e))?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = actix_web::rt::spawn(publishing::worker::run(state, stopped));
     tracing::info!(%listen, %public_url, "socialgate is listening");
     println!("socialgate is listening on http://{listen} (public URL {public_url})");
-    server.await.map_err(|e| StartError::Listen(listen, e))
+    let served = server.await.map_err(|e| StartError::Listen(listen, e));
+    // The server stopped (SIGTERM or SIGINT): let running publishes finish.
+    let _ = stop.send(true);
+    let _ = worker.await;
+    served
+}
+
+/// Runs only the publishing worker until SIGINT or SIGTERM.
+pub async fn run_worker(config: Config, production: bool) -> Result<(), StartError> {
+    let state = prepare(config, production)?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = actix_web::rt::spawn(publishing::worker::run(state, stopped));
+    println!("socialgate worker is running");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| StartError::Listen(std::net::SocketAddr::from(([0, 0, 0, 0], 0)), e))?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("stopping: running publishes may finish");
+    let _ = stop.send(true);
+    let _ = worker.await;
+    Ok(())
 }

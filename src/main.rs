@@ -26,6 +26,12 @@ enum Command {
         #[arg(long)]
         production: bool,
     },
+    /// Run only the publishing worker (several may share one PostgreSQL database).
+    Worker {
+        /// Refuse to start without an explicit SOCIALGATE_SECRET_KEY.
+        #[arg(long)]
+        production: bool,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Provisioning commands; each prints one JSON object.
@@ -115,6 +121,13 @@ fn main() -> ExitCode {
         Command::Serve { production } => {
             let runtime = actix_web::rt::System::new();
             match runtime.block_on(socialgate::run(config, production)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e, 1),
+            }
+        }
+        Command::Worker { production } => {
+            let runtime = actix_web::rt::System::new();
+            match runtime.block_on(socialgate::run_worker(config, production)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(e, 1),
             }

@@ -322,6 +322,22 @@ diesel::table! {
 
 diesel::joinable!(posts -> integrations (integration_id));
 
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        kind -> Text,
+        subject_id -> Text,
+        queue -> Text,
+        run_at -> Timestamp,
+        attempts -> Integer,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     organizations,
@@ -346,4 +362,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_rate,
     idempotency_keys,
     analytics_cache,
+    jobs,
 );

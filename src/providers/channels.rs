@@ -473,8 +473,37 @@ pub async fn fresh_auth(
     if !expiring || provider.info().refresh == super::RefreshPolicy::Never {
         return Ok(auth);
     }
-    let ctx = Ctx::of(state);
-    match provider.refresh(&ctx, &auth).await {
+    let tokens = refresh_with(state, channel, provider, &auth).await?;
+    auth.access_token = tokens.access_token;
+    auth.refresh_token = tokens.refresh_token.or(auth.refresh_token);
+    Ok(auth)
+}
+
+/// Refreshes a channel's tokens now (ahead of expiry, or after the network refused them).
+pub async fn refresh_now(state: &crate::AppState, channel: &Channel) -> Result<(), FreshAuthError> {
+    let (keys, config, row) = (state.keys.clone(), state.config.clone(), channel.clone());
+    let current = state
+        .db
+        .run(move |conn| auth(conn, &keys, &config, &row))
+        .await
+        .map_err(FreshAuthError::App)?;
+    let provider = channel.provider().ok_or_else(|| {
+        FreshAuthError::Provider(super::ProviderError::NotSupported("unknown network".into()))
+    })?;
+    refresh_with(state, channel, provider, &current)
+        .await
+        .map(|_| ())
+}
+
+/// Asks the network for new tokens and stores them; a refusal (not a transient failure) marks
+/// the channel "refresh needed".
+async fn refresh_with(
+    state: &crate::AppState,
+    channel: &Channel,
+    provider: &dyn Provider,
+    current: &ChannelAuth,
+) -> Result<Tokens, FreshAuthError> {
+    match provider.refresh(&Ctx::of(state), current).await {
         Ok(tokens) => {
             let (keys, id, saved) = (state.keys.clone(), channel.id.clone(), tokens.clone());
             state
@@ -482,9 +511,7 @@ pub async fn fresh_auth(
                 .run(move |conn| save_tokens(conn, &keys, &id, &saved))
                 .await
                 .map_err(FreshAuthError::App)?;
-            auth.access_token = tokens.access_token;
-            auth.refresh_token = tokens.refresh_token.or(auth.refresh_token);
-            Ok(auth)
+            Ok(tokens)
         }
         Err(e) if e.is_transient() => Err(FreshAuthError::Provider(e)),
         Err(e) => {
@@ -499,6 +526,23 @@ pub async fn fresh_auth(
             ))
         }
     }
+}
+
+/// Live channels whose tokens expire before `before` and can be refreshed.
+pub fn expiring(conn: &mut DbConn, before: NaiveDateTime) -> Result<Vec<Channel>, AppError> {
+    let rows: Vec<Channel> = integrations::table
+        .filter(integrations::deleted_at.is_null())
+        .filter(integrations::refresh_needed.eq(false))
+        .filter(integrations::token_expires_at.lt(before))
+        .select(Channel::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|c| {
+            c.provider()
+                .is_some_and(|p| p.info().refresh == super::RefreshPolicy::BeforeExpiry)
+        })
+        .collect())
 }
 
 /// Why a channel's credentials could not be made ready.

@@ -1,4 +1,7 @@
-//! Posts and what happens to them: storage of groups and comment chains, notifications.
+//! Posts and what happens to them: storage of groups and comment chains, the job queue, the
+//! worker that publishes them, notifications.
 
+pub mod jobs;
 pub mod notifications;
 pub mod posts;
+pub mod worker;

@@ -218,6 +218,11 @@ pub fn create(
             }
             // Rows reused from other groups leave them; a replaced group's other rows go.
             if let Some(old) = &group.replaces {
+                for row in self::group(conn, org_id, old)? {
+                    if !kept.contains(&row.id) {
+                        super::jobs::cancel(conn, PUBLISH, &row.id)?;
+                    }
+                }
                 diesel::update(
                     posts::table
                         .filter(posts::organization_id.eq(org_id))
@@ -228,6 +233,8 @@ pub fn create(
                 .set(posts::deleted_at.eq(now()))
                 .execute(conn)?;
             }
+            let root = get(conn, org_id, &kept[0])?;
+            sync_job(conn, &root)?;
             out.push((kept[0].clone(), group.integration_id.clone()));
         }
         Ok(out)
@@ -365,6 +372,9 @@ pub fn group(conn: &mut DbConn, org_id: &str, group_id: &str) -> Result<Vec<Post
 
 /// Deletes every row of a group (soft); 404 when there is none.
 pub fn delete_group(conn: &mut DbConn, org_id: &str, group_id: &str) -> Result<(), AppError> {
+    for row in group(conn, org_id, group_id)? {
+        super::jobs::cancel(conn, PUBLISH, &row.id)?;
+    }
     let n = diesel::update(
         posts::table
             .filter(posts::organization_id.eq(org_id))
@@ -403,7 +413,11 @@ pub fn set_status(
         posts::updated_at.eq(now()),
     ))
     .execute(conn)?;
-    get(conn, org_id, id)
+    let post = get(conn, org_id, id)?;
+    if let Some(root) = group(conn, org_id, &post.group_id)?.first() {
+        sync_job(conn, root)?;
+    }
+    Ok(post)
 }
 
 /// A group that may still be edited: its post exists and is not published.
@@ -493,4 +507,118 @@ pub fn find_slot(
         }
     }
     Ok(None)
+}
+
+/// The job kind that publishes a group (its subject is the group's first post).
+pub const PUBLISH: &str = "publish";
+
+/// Puts the group's publish job where its state and date say: scheduled for a queued group,
+/// gone for a draft or a deleted one.
+pub fn sync_job(conn: &mut DbConn, root: &Post) -> Result<(), AppError> {
+    if root.state == QUEUE && root.deleted_at.is_none() {
+        let queue = provider_of(conn, &root.integration_id)?;
+        super::jobs::schedule(conn, PUBLISH, &root.id, &queue, root.publish_date)
+    } else {
+        super::jobs::cancel(conn, PUBLISH, &root.id)
+    }
+}
+
+/// The group of a first post (any organization), post first; `None` when it is gone.
+pub fn group_of_root(conn: &mut DbConn, root_id: &str) -> Result<Option<Vec<Post>>, AppError> {
+    let root: Option<Post> = posts::table
+        .find(root_id)
+        .filter(posts::deleted_at.is_null())
+        .select(Post::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(root) = root else { return Ok(None) };
+    Ok(Some(group(conn, &root.organization_id, &root.group_id)?))
+}
+
+/// Records a row as published.
+pub fn mark_published(
+    conn: &mut DbConn,
+    id: &str,
+    release_id: &str,
+    url: &str,
+    reference: Option<&str>,
+) -> Result<(), AppError> {
+    diesel::update(posts::table.find(id))
+        .set((
+            posts::state.eq(PUBLISHED),
+            posts::release_id.eq(release_id),
+            posts::release_url.eq(url),
+            posts::release_reference.eq(reference),
+            posts::error.eq(None::<String>),
+            posts::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks the rows of a group that did not go out as failed, with the reason.
+pub fn mark_failed(conn: &mut DbConn, ids: &[String], reason: &str) -> Result<(), AppError> {
+    diesel::update(posts::table.filter(posts::id.eq_any(ids)))
+        .set((
+            posts::state.eq(ERROR),
+            posts::error.eq(reason),
+            posts::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Moves a published repeating group to its next occurrence and queues it again.
+pub fn repeat(conn: &mut DbConn, rows: &[Post], next: NaiveDateTime) -> Result<(), AppError> {
+    let ids: Vec<&String> = rows.iter().map(|p| &p.id).collect();
+    diesel::update(posts::table.filter(posts::id.eq_any(ids)))
+        .set((
+            posts::state.eq(QUEUE),
+            posts::publish_date.eq(next),
+            posts::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    let root = get(conn, &rows[0].organization_id, &rows[0].id)?;
+    sync_job(conn, &root)
+}
+
+/// The release URL of a published post of the organization (for `(post:<id>)` placeholders).
+pub fn release_url_of(
+    conn: &mut DbConn,
+    org_id: &str,
+    id: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(posts::table
+        .filter(posts::id.eq(id))
+        .filter(posts::organization_id.eq(org_id))
+        .select(posts::release_url)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// Queued first posts that have no job (made before the worker existed, or lost): the
+/// missed-post sweep gives each one; returns how many were overdue.
+pub fn queue_orphans(conn: &mut DbConn) -> Result<usize, AppError> {
+    use crate::db::schema::jobs;
+    let orphans: Vec<Post> = posts::table
+        .filter(posts::state.eq(QUEUE))
+        .filter(posts::parent_post_id.is_null())
+        .filter(posts::deleted_at.is_null())
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            jobs::table
+                .filter(jobs::subject_id.eq(posts::id))
+                .filter(jobs::kind.eq(PUBLISH)),
+        )))
+        .select(Post::as_select())
+        .load(conn)?;
+    let at = now();
+    let mut overdue = 0;
+    for root in &orphans {
+        if root.publish_date <= at {
+            overdue += 1;
+        }
+        sync_job(conn, root)?;
+    }
+    Ok(overdue)
 }

@@ -22,3 +22,4 @@ mod provider_mastodon;
 mod provider_x;
 mod schema;
 mod secrets;
+mod worker;

@@ -1,0 +1,227 @@
+//! The job queue in the database: enqueue (one job per subject), claim with a lease, renew,
+//! reschedule, finish. On PostgreSQL claims run under a transaction-scoped advisory lock with
+//! `FOR UPDATE SKIP LOCKED`, so instances never take the same job and per-queue concurrency
+//! holds across them; on SQLite under the process's write transaction.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::crypto::new_id;
+use crate::db::schema::jobs;
+use crate::db::{DbConn, now, write_transaction};
+use crate::error::AppError;
+
+/// A lease lasts this long; workers renew it every third of it while they work.
+pub const LEASE_SECONDS: i64 = 60;
+
+/// Wakes this process's worker early when a job is enqueued.
+pub static WAKE: LazyLock<tokio::sync::Notify> = LazyLock::new(tokio::sync::Notify::new);
+
+/// A claimed job.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = jobs)]
+pub struct Job {
+    pub id: String,
+    pub kind: String,
+    pub subject_id: String,
+    pub queue: String,
+    pub run_at: NaiveDateTime,
+    pub attempts: i32,
+    pub locked_by: Option<String>,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl Job {
+    pub fn payload(&self) -> Value {
+        serde_json::from_str(&self.payload).unwrap_or_else(|_| Value::Object(Default::default()))
+    }
+}
+
+/// Creates the job for `subject`, or moves the existing one to `run_at` (and frees it).
+pub fn schedule(
+    conn: &mut DbConn,
+    kind: &str,
+    subject: &str,
+    queue: &str,
+    run_at: NaiveDateTime,
+) -> Result<(), AppError> {
+    let moved = diesel::update(
+        jobs::table
+            .filter(jobs::kind.eq(kind))
+            .filter(jobs::subject_id.eq(subject))
+            .filter(jobs::locked_by.is_null()),
+    )
+    .set((
+        jobs::run_at.eq(run_at),
+        jobs::queue.eq(queue),
+        jobs::payload.eq("{}"),
+        jobs::attempts.eq(0),
+    ))
+    .execute(conn)?;
+    if moved == 0 {
+        let exists: i64 = jobs::table
+            .filter(jobs::kind.eq(kind))
+            .filter(jobs::subject_id.eq(subject))
+            .count()
+            .get_result(conn)?;
+        if exists == 0 {
+            diesel::insert_into(jobs::table)
+                .values((
+                    jobs::id.eq(new_id()),
+                    jobs::kind.eq(kind),
+                    jobs::subject_id.eq(subject),
+                    jobs::queue.eq(queue),
+                    jobs::run_at.eq(run_at),
+                    jobs::attempts.eq(0),
+                    jobs::payload.eq("{}"),
+                    jobs::created_at.eq(now()),
+                ))
+                .execute(conn)?;
+        }
+    }
+    WAKE.notify_one();
+    Ok(())
+}
+
+/// Removes the job of `subject` unless a worker holds it (that worker re-checks the post).
+pub fn cancel(conn: &mut DbConn, kind: &str, subject: &str) -> Result<(), AppError> {
+    diesel::delete(
+        jobs::table
+            .filter(jobs::kind.eq(kind))
+            .filter(jobs::subject_id.eq(subject))
+            .filter(jobs::locked_by.is_null()),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Claims up to `max` due jobs for `worker`, at most `limits[queue]` running at once per queue.
+pub fn claim(
+    conn: &mut DbConn,
+    worker: &str,
+    max: i64,
+    limits: &dyn Fn(&str) -> i64,
+) -> Result<Vec<Job>, AppError> {
+    write_transaction(conn, |conn| {
+        let at = now();
+        if let DbConn::Pg(pg) = conn {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(7263541)").execute(pg)?;
+        }
+        let running: Vec<(String, i64)> = jobs::table
+            .filter(jobs::locked_until.gt(at))
+            .group_by(jobs::queue)
+            .select((jobs::queue, diesel::dsl::count_star()))
+            .load(conn)?;
+        let mut busy: HashMap<String, i64> = running.into_iter().collect();
+        macro_rules! due {
+            () => {
+                jobs::table
+                    .filter(jobs::run_at.le(at))
+                    .filter(jobs::locked_until.is_null().or(jobs::locked_until.le(at)))
+                    .order(jobs::run_at.asc())
+                    .limit(max * 8)
+                    .select(Job::as_select())
+            };
+        }
+        // PostgreSQL: rows another transaction holds are skipped, not waited for.
+        let candidates: Vec<Job> = match conn {
+            DbConn::Pg(pg) => due!().for_update().skip_locked().load(pg)?,
+            DbConn::Sqlite(sq) => due!().load(sq)?,
+        };
+        let mut claimed = Vec::new();
+        for mut job in candidates {
+            if claimed.len() as i64 >= max {
+                break;
+            }
+            let running = busy.entry(job.queue.clone()).or_insert(0);
+            if *running >= limits(&job.queue) {
+                continue;
+            }
+            *running += 1;
+            let until = at + Duration::seconds(LEASE_SECONDS);
+            diesel::update(jobs::table.find(&job.id))
+                .set((
+                    jobs::locked_by.eq(worker),
+                    jobs::locked_until.eq(until),
+                    jobs::attempts.eq(job.attempts + 1),
+                ))
+                .execute(conn)?;
+            job.locked_by = Some(worker.to_owned());
+            job.locked_until = Some(until);
+            job.attempts += 1;
+            claimed.push(job);
+        }
+        Ok(claimed)
+    })
+}
+
+/// Extends the leases this worker holds.
+pub fn renew(conn: &mut DbConn, worker: &str, ids: &[String]) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(
+        jobs::table
+            .filter(jobs::id.eq_any(ids))
+            .filter(jobs::locked_by.eq(worker)),
+    )
+    .set(jobs::locked_until.eq(now() + Duration::seconds(LEASE_SECONDS)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Records progress (committed before any network call that depends on it).
+pub fn save_payload(
+    conn: &mut DbConn,
+    id: &str,
+    worker: &str,
+    payload: &Value,
+) -> Result<bool, AppError> {
+    Ok(
+        diesel::update(jobs::table.find(id).filter(jobs::locked_by.eq(worker)))
+            .set(jobs::payload.eq(payload.to_string()))
+            .execute(conn)?
+            == 1,
+    )
+}
+
+/// Frees the job to run again at `run_at`.
+pub fn release(
+    conn: &mut DbConn,
+    id: &str,
+    run_at: NaiveDateTime,
+    error: Option<&str>,
+    payload: &Value,
+) -> Result<(), AppError> {
+    diesel::update(jobs::table.find(id))
+        .set((
+            jobs::locked_by.eq(None::<String>),
+            jobs::locked_until.eq(None::<NaiveDateTime>),
+            jobs::run_at.eq(run_at),
+            jobs::last_error.eq(error),
+            jobs::payload.eq(payload.to_string()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Removes a finished job.
+pub fn finish(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
+    diesel::delete(jobs::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// When the next job is due (to sleep until then).
+pub fn next_due(conn: &mut DbConn) -> Result<Option<NaiveDateTime>, AppError> {
+    Ok(jobs::table
+        .filter(jobs::locked_by.is_null())
+        .select(diesel::dsl::min(jobs::run_at))
+        .first(conn)?)
+}

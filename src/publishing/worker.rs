@@ -1,0 +1,615 @@
+//! The worker: claims due jobs with a lease, renews leases while it works, publishes a group
+//! (the post, then each comment after its delay), and reacts to each kind of failure the way
+//! users need: refresh and retry, fail with the platform's reason, back off, or report a publish
+//! whose outcome is unknown instead of repeating it. Runs inside `serve` and alone as `worker`.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use actix_web::web;
+use chrono::Duration;
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, watch};
+
+use super::jobs::{self, Job};
+use super::notifications;
+use super::posts::{self, Post};
+use crate::AppState;
+use crate::error::AppError;
+use crate::providers::channels::{self, Channel, FreshAuthError};
+use crate::providers::text::html_to_plain;
+use crate::providers::{
+    ChannelAuth, Ctx, Editor, MediaItem, PostDetails, PostOutcome, Provider, ProviderError,
+    Published, Thread,
+};
+
+/// Jobs one worker runs at once.
+const SLOTS: usize = 16;
+/// A publish that keeps meeting "retry later" gives up after this many attempts.
+const MAX_ATTEMPTS: i32 = 8;
+/// Token refreshes a publish may trigger before it fails.
+const MAX_REFRESHES: i64 = 5;
+
+/// How many publishes of a provider may run at once across every instance.
+fn queue_limit(queue: &str) -> i64 {
+    crate::providers::get(queue).map_or(10, |p| i64::from(p.info().max_concurrent_jobs.max(1)))
+}
+
+/// Runs until `shutdown` turns true; then stops claiming and lets running jobs finish (30 s at
+/// most).
+pub async fn run(state: web::Data<AppState>, mut shutdown: watch::Receiver<bool>) {
+    let worker = format!("worker-{}", crate::crypto::random_alphanumeric(12));
+    let held: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(HashSet::new()));
+    let slots = Arc::new(Semaphore::new(SLOTS));
+    match state.db.run(posts::queue_orphans).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            overdue = n,
+            "posts whose time passed while no worker ran are being published now"
+        ),
+        Err(e) => tracing::error!(error = %e, "missed-post sweep failed"),
+    }
+    let renewer = {
+        let (state, held, worker) = (state.clone(), held.clone(), worker.clone());
+        actix_web::rt::spawn(async move {
+            loop {
+                tokio::time::sleep(StdDuration::from_secs((jobs::LEASE_SECONDS / 3) as u64)).await;
+                let ids: Vec<String> = held
+                    .lock()
+                    .map(|h| h.iter().cloned().collect())
+                    .unwrap_or_default();
+                let w = worker.clone();
+                if let Err(e) = state.db.run(move |conn| jobs::renew(conn, &w, &ids)).await {
+                    tracing::warn!(error = %e, "could not renew job leases");
+                }
+            }
+        })
+    };
+    let sweeper = actix_web::rt::spawn(refresh_sweep(state.clone()));
+    tracing::info!(%worker, "worker started");
+    while !*shutdown.borrow() {
+        let free = slots.available_permits() as i64;
+        let claimed = if free > 0 {
+            let w = worker.clone();
+            state
+                .db
+                .run(move |conn| jobs::claim(conn, &w, free, &queue_limit))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "claiming jobs failed");
+                    Vec::new()
+                })
+        } else {
+            Vec::new()
+        };
+        let any = !claimed.is_empty();
+        for job in claimed {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                break;
+            };
+            if let Ok(mut h) = held.lock() {
+                h.insert(job.id.clone());
+            }
+            let (state, held, worker) = (state.clone(), held.clone(), worker.clone());
+            actix_web::rt::spawn(async move {
+                let id = job.id.clone();
+                if let Err(e) = run_job(&state, &worker, job).await {
+                    tracing::error!(job = %id, error = %e, "job failed unexpectedly; it runs again after its lease");
+                }
+                if let Ok(mut h) = held.lock() {
+                    h.remove(&id);
+                }
+                drop(permit);
+            });
+        }
+        if any {
+            continue;
+        }
+        let next = state.db.run(jobs::next_due).await.ok().flatten();
+        let wait = next
+            .map(|at| {
+                (at - crate::db::now())
+                    .to_std()
+                    .unwrap_or(StdDuration::ZERO)
+            })
+            .unwrap_or(StdDuration::from_secs(1))
+            .clamp(StdDuration::from_millis(20), StdDuration::from_secs(1));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = jobs::WAKE.notified() => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+    tracing::info!(%worker, "worker stopping: no new jobs, waiting for running ones");
+    let _ =
+        tokio::time::timeout(StdDuration::from_secs(30), slots.acquire_many(SLOTS as u32)).await;
+    renewer.abort();
+    sweeper.abort();
+}
+
+/// Refreshes, ahead of expiry, the tokens of channels that expire within a day.
+async fn refresh_sweep(state: web::Data<AppState>) {
+    loop {
+        let expiring = state
+            .db
+            .run(|conn| channels::expiring(conn, crate::db::now() + Duration::days(1)))
+            .await
+            .unwrap_or_default();
+        for channel in expiring {
+            match channels::refresh_now(&state, &channel).await {
+                Ok(()) => {
+                    tracing::info!(channel = %channel.id, "refreshed a channel's token ahead of expiry")
+                }
+                Err(e) => {
+                    tracing::warn!(channel = %channel.id, error = %e, "refreshing a channel's token failed");
+                    let (org, name) = (channel.organization_id.clone(), channel.name.clone());
+                    let _ = state
+                        .db
+                        .run(move |conn| {
+                            notifications::add(
+                                conn,
+                                &org,
+                                &format!("{name} needs reconnecting: its access expired."),
+                                None,
+                            )
+                        })
+                        .await;
+                }
+            }
+        }
+        tokio::time::sleep(StdDuration::from_secs(600)).await;
+    }
+}
+
+fn run_job<'a>(
+    state: &'a AppState,
+    worker: &'a str,
+    job: Job,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AppError>> + 'a>> {
+    Box::pin(async move {
+        match job.kind.as_str() {
+            posts::PUBLISH => Publish::new(state, worker, job).run().await,
+            other => {
+                tracing::error!(kind = other, "unknown job kind; dropping it");
+                let id = job.id.clone();
+                state.db.run(move |conn| jobs::finish(conn, &id)).await
+            }
+        }
+    })
+}
+
+/// One run of a publish job.
+struct Publish<'a> {
+    state: &'a AppState,
+    worker: &'a str,
+    job: Job,
+    payload: Value,
+}
+
+impl<'a> Publish<'a> {
+    fn new(state: &'a AppState, worker: &'a str, job: Job) -> Self {
+        let payload = job.payload();
+        Publish {
+            state,
+            worker,
+            job,
+            payload,
+        }
+    }
+
+    async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut crate::db::DbConn) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        self.state.db.run(f).await
+    }
+
+    async fn finish(&self) -> Result<(), AppError> {
+        let id = self.job.id.clone();
+        self.db(move |conn| jobs::finish(conn, &id)).await
+    }
+
+    async fn save(&self) -> Result<bool, AppError> {
+        let (id, worker, payload) = (
+            self.job.id.clone(),
+            self.worker.to_owned(),
+            self.payload.clone(),
+        );
+        self.db(move |conn| jobs::save_payload(conn, &id, &worker, &payload))
+            .await
+    }
+
+    async fn release(
+        &self,
+        at: chrono::NaiveDateTime,
+        error: Option<String>,
+    ) -> Result<(), AppError> {
+        let (id, payload) = (self.job.id.clone(), self.payload.clone());
+        self.db(move |conn| jobs::release(conn, &id, at, error.as_deref(), &payload))
+            .await
+    }
+
+    fn done(&self) -> Vec<i64> {
+        self.payload["done"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default()
+    }
+
+    /// Marks what did not go out as failed, tells the organization, ends the job.
+    async fn fail(
+        &self,
+        rows: &[Post],
+        channel: Option<&Channel>,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        let done = self.done();
+        let ids: Vec<String> = rows
+            .iter()
+            .filter(|r| !done.contains(&i64::from(r.position)))
+            .map(|r| r.id.clone())
+            .collect();
+        let org = rows
+            .first()
+            .map(|r| r.organization_id.clone())
+            .unwrap_or_default();
+        let where_ = channel.map_or_else(String::new, |c| {
+            let network = c.provider().map_or(c.provider.as_str(), |p| p.info().name);
+            format!(" on {network} ({})", c.name)
+        });
+        let message = format!("Error posting{where_}: {reason}");
+        let stored = reason.to_owned();
+        self.db(move |conn| {
+            posts::mark_failed(conn, &ids, &stored)?;
+            notifications::add(conn, &org, &message, None)
+        })
+        .await?;
+        tracing::info!(job = %self.job.id, %reason, "publish failed");
+        self.finish().await
+    }
+
+    async fn run(mut self) -> Result<(), AppError> {
+        let root_id = self.job.subject_id.clone();
+        let Some(rows) = self
+            .db(move |conn| posts::group_of_root(conn, &root_id))
+            .await?
+        else {
+            return self.finish().await;
+        };
+        let root = rows[0].clone();
+        if !self.payload["sending"].is_null() {
+            // The last worker died between sending and recording: the post may be out.
+            return self
+                .fail(&rows, None, "could not confirm the post was published")
+                .await;
+        }
+        // A group whose post went out is finishing its comment chain; anything else must still be
+        // queued (not drafted, published or failed meanwhile).
+        if root.state != posts::QUEUE && self.done().is_empty() {
+            return self.finish().await;
+        }
+        if root.publish_date > crate::db::now() + Duration::seconds(1) {
+            // Rescheduled while queued: run at the new time.
+            return self.release(root.publish_date, None).await;
+        }
+        let (org, channel_id) = (root.organization_id.clone(), root.integration_id.clone());
+        let channel = match self
+            .db(move |conn| channels::get(conn, &org, &channel_id))
+            .await
+        {
+            Ok(c) => c,
+            Err(AppError::NotFound(_)) => return self.fail(&rows, None, "Channel deleted").await,
+            Err(e) => return Err(e),
+        };
+        if channel.disabled {
+            return self.fail(&rows, Some(&channel), "Channel disabled").await;
+        }
+        if channel.refresh_needed || channel.in_between_steps {
+            return self
+                .fail(
+                    &rows,
+                    Some(&channel),
+                    "Refresh channel needed: reconnect it under Channels",
+                )
+                .await;
+        }
+        let Some(provider) = channel.provider() else {
+            return self
+                .fail(&rows, Some(&channel), "This network is no longer available")
+                .await;
+        };
+        let mut auth = match channels::fresh_auth(self.state, &channel).await {
+            Ok(a) => a,
+            Err(FreshAuthError::App(e)) => return Err(e),
+            Err(FreshAuthError::Provider(e)) => {
+                return self.react(&rows, &channel, provider, None, e).await;
+            }
+        };
+        let ctx = Ctx::of(self.state);
+        for row in &rows {
+            let position = i64::from(row.position);
+            if self.done().contains(&position) {
+                continue;
+            }
+            if position > 0 && row.delay_minutes > 0 {
+                let last = self.payload["last_at"].as_i64().unwrap_or(0);
+                let due = chrono::DateTime::from_timestamp(last, 0)
+                    .map(|d| d.naive_utc() + Duration::minutes(i64::from(row.delay_minutes)));
+                if let Some(due) = due.filter(|d| *d > crate::db::now()) {
+                    return self.release(due, None).await;
+                }
+            }
+            let details = self.details(row, provider).await?;
+            self.payload["sending"] = json!(position);
+            if !self.save().await? {
+                tracing::warn!(job = %self.job.id, "lost the job's lease; another worker has it");
+                return Ok(());
+            }
+            let outcome = if position == 0 {
+                provider.post(&ctx, &auth, &details).await
+            } else {
+                let thread = self.thread()?;
+                provider.comment(&ctx, &auth, &thread, &details).await
+            };
+            let outcome = match outcome {
+                Ok(PostOutcome::Pending(data)) => self.poll(provider, &ctx, &auth, data).await,
+                other => other,
+            };
+            match outcome {
+                Ok(PostOutcome::Published(p)) => self.record(row, &p).await?,
+                Ok(PostOutcome::Pending(_)) => {
+                    return self
+                        .fail(
+                            &rows,
+                            Some(&channel),
+                            "the network did not finish publishing in time",
+                        )
+                        .await;
+                }
+                Err(ProviderError::RefreshNeeded(m)) => {
+                    // Refused before publishing: refresh the token and try this step again.
+                    self.payload["sending"] = Value::Null;
+                    let refreshes = self.payload["refreshes"].as_i64().unwrap_or(0);
+                    if refreshes >= MAX_REFRESHES {
+                        return self
+                            .fail(
+                                &rows,
+                                Some(&channel),
+                                &format!("the token keeps being refused: {m}"),
+                            )
+                            .await;
+                    }
+                    self.payload["refreshes"] = json!(refreshes + 1);
+                    match channels::refresh_now(self.state, &channel).await {
+                        Ok(()) => {
+                            return self
+                                .release(
+                                    crate::db::now(),
+                                    Some(format!("token refreshed after: {m}")),
+                                )
+                                .await;
+                        }
+                        Err(e) => {
+                            return self
+                                .react(
+                                    &rows,
+                                    &channel,
+                                    provider,
+                                    Some(&mut auth),
+                                    ProviderError::Disconnected(e.to_string()),
+                                )
+                                .await;
+                        }
+                    }
+                }
+                Err(e) => {
+                    return self
+                        .react(&rows, &channel, provider, Some(&mut auth), e)
+                        .await;
+                }
+            }
+        }
+        self.finish().await?;
+        self.published(&rows, &channel, provider).await
+    }
+
+    /// What a failure means for this publish.
+    async fn react(
+        &mut self,
+        rows: &[Post],
+        channel: &Channel,
+        provider: &dyn Provider,
+        _auth: Option<&mut ChannelAuth>,
+        error: ProviderError,
+    ) -> Result<(), AppError> {
+        match error {
+            ProviderError::RetryLater { message, after } => {
+                self.payload["sending"] = Value::Null;
+                if self.job.attempts >= MAX_ATTEMPTS {
+                    return self
+                        .fail(
+                            rows,
+                            Some(channel),
+                            &format!("{} kept failing: {message}", provider.info().name),
+                        )
+                        .await;
+                }
+                let backoff = after.map(|d| d.as_secs() as i64).unwrap_or_else(|| {
+                    let base = 30i64 << (self.job.attempts - 1).clamp(0, 7);
+                    let jitter = i64::from(rand::random::<u16>()) % (base / 4 + 1);
+                    (base + jitter).min(3600)
+                });
+                self.release(crate::db::now() + Duration::seconds(backoff), Some(message))
+                    .await
+            }
+            ProviderError::Disconnected(m) | ProviderError::RefreshNeeded(m) => {
+                let (id, org, name) = (
+                    channel.id.clone(),
+                    channel.organization_id.clone(),
+                    channel.name.clone(),
+                );
+                self.db(move |conn| {
+                    channels::mark_refresh_needed(conn, &id)?;
+                    notifications::add(conn, &org, &format!("{name} needs reconnecting: {m}"), None)
+                })
+                .await?;
+                self.fail(
+                    rows,
+                    Some(channel),
+                    "Refresh channel needed: reconnect it under Channels",
+                )
+                .await
+            }
+            ProviderError::Unconfirmed(_) => {
+                self.fail(
+                    rows,
+                    Some(channel),
+                    "could not confirm the post was published",
+                )
+                .await
+            }
+            ProviderError::BadBody(m) | ProviderError::NotSupported(m) => {
+                self.fail(rows, Some(channel), &m).await
+            }
+        }
+    }
+
+    /// Polls a two-phase publish (every 20 s, at most 90 times, as Postiz does).
+    async fn poll(
+        &self,
+        provider: &dyn Provider,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        mut data: Value,
+    ) -> Result<PostOutcome, ProviderError> {
+        for _ in 0..90 {
+            tokio::time::sleep(StdDuration::from_secs(20)).await;
+            match provider.check_status(ctx, auth, &data).await? {
+                PostOutcome::Pending(next) => data = next,
+                done => return Ok(done),
+            }
+        }
+        Ok(PostOutcome::Pending(data))
+    }
+
+    /// The published post and the last one, for a comment.
+    fn thread(&self) -> Result<Thread, AppError> {
+        let refs = &self.payload["refs"];
+        let get = |v: &Value| -> Option<Published> {
+            Some(Published {
+                id: v["id"].as_str()?.to_owned(),
+                url: v["url"].as_str().unwrap_or_default().to_owned(),
+                reference: v["reference"].as_str().map(str::to_owned),
+            })
+        };
+        let done = self.done();
+        let last = done.iter().max().copied().unwrap_or(0);
+        match (get(&refs["0"]), get(&refs[last.to_string()])) {
+            (Some(root), Some(parent)) => Ok(Thread { root, parent }),
+            _ => Err(AppError::Internal("a comment's thread is unknown".into())),
+        }
+    }
+
+    async fn record(&mut self, row: &Post, p: &Published) -> Result<(), AppError> {
+        let (id, release, url, reference) = (
+            row.id.clone(),
+            p.id.clone(),
+            p.url.clone(),
+            p.reference.clone(),
+        );
+        self.db(move |conn| posts::mark_published(conn, &id, &release, &url, reference.as_deref()))
+            .await?;
+        let position = i64::from(row.position);
+        let mut done = self.done();
+        done.push(position);
+        self.payload["done"] = json!(done);
+        self.payload["sending"] = Value::Null;
+        self.payload["last_at"] = json!(chrono::Utc::now().timestamp());
+        self.payload["refs"][position.to_string()] =
+            json!({ "id": p.id, "url": p.url, "reference": p.reference });
+        self.save().await?;
+        Ok(())
+    }
+
+    /// The text as the network's editor takes it, `(post:<id>)` placeholders resolved, media.
+    async fn details(&self, row: &Post, provider: &dyn Provider) -> Result<PostDetails, AppError> {
+        let mut text = match provider.info().editor {
+            Editor::Html => row.content.clone(),
+            Editor::Normal | Editor::Markdown => html_to_plain(&row.content),
+        };
+        while let Some(start) = text.find("(post:") {
+            let Some(len) = text[start..].find(')') else {
+                break;
+            };
+            let id = text[start + 6..start + len].to_owned();
+            let org = row.organization_id.clone();
+            let url = self
+                .db(move |conn| posts::release_url_of(conn, &org, &id))
+                .await?
+                .unwrap_or_default();
+            text.replace_range(start..start + len + 1, &url);
+        }
+        let media: Vec<MediaItem> = serde_json::from_str::<Vec<Value>>(&row.image)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|m| {
+                let path = m["path"].as_str()?.to_owned();
+                let video = path
+                    .split('?')
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_lowercase()
+                    .ends_with(".mp4");
+                Some(MediaItem {
+                    kind: if video {
+                        "video".into()
+                    } else {
+                        "image".into()
+                    },
+                    path,
+                    alt: m["alt"].as_str().map(str::to_owned),
+                    thumbnail: m["thumbnail"].as_str().map(str::to_owned),
+                })
+            })
+            .collect();
+        Ok(PostDetails {
+            id: row.id.clone(),
+            message: text,
+            settings: serde_json::from_str(&row.settings).unwrap_or_default(),
+            media,
+        })
+    }
+
+    /// After the whole group went out: the notification, and the next occurrence of a repeat.
+    async fn published(
+        &self,
+        rows: &[Post],
+        channel: &Channel,
+        provider: &dyn Provider,
+    ) -> Result<(), AppError> {
+        let url = self.payload["refs"]["0"]["url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let (org, name) = (channel.organization_id.clone(), provider.info().name);
+        let message = format!("Your post has been published on {name} at {url}");
+        let link = (!url.is_empty()).then_some(url);
+        let root = rows[0].clone();
+        let rows = rows.to_vec();
+        self.db(move |conn| {
+            notifications::add(conn, &org, &message, link.as_deref())?;
+            if let Some(days) = root.interval_days.filter(|d| *d > 0) {
+                let mut next = root.publish_date;
+                while next <= crate::db::now() {
+                    next += Duration::days(i64::from(days));
+                }
+                posts::repeat(conn, &rows, next)?;
+            }
+            Ok(())
+        })
+        .await?;
+        tracing::info!(job = %self.job.id, "published");
+        Ok(())
+    }
+}

@@ -1,0 +1,502 @@
+//! The publishing worker: exactly once, comment chains and delays, crash recovery, failure
+//! kinds, repeats, and jobs that follow edits.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use socialgate::db::schema::{integrations, jobs, posts};
+use socialgate::publishing::worker;
+use tokio::sync::watch;
+use wiremock::matchers::{body_partial_json, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::{TestApp, client, query_param, spawn_app};
+
+/// A worker running in this process until the returned sender says stop.
+fn start_worker(app: &TestApp) -> (watch::Sender<bool>, actix_web::rt::task::JoinHandle<()>) {
+    let (stop, stopped) = watch::channel(false);
+    let handle = actix_web::rt::spawn(worker::run(app.state.clone(), stopped));
+    (stop, handle)
+}
+
+async fn stop_worker(w: (watch::Sender<bool>, actix_web::rt::task::JoinHandle<()>)) {
+    let _ = w.0.send(true);
+    let _ = w.1.await;
+}
+
+/// A post body for one channel: the post and its comments (each `(text, delay)`).
+fn body(kind: &str, date: &str, channel: &str, values: &[(&str, i64)]) -> Value {
+    let value: Vec<Value> = values
+        .iter()
+        .map(|(text, delay)| json!({ "content": format!("<p>{text}</p>"), "image": [], "delay": delay }))
+        .collect();
+    json!({ "type": kind, "shortLink": false, "date": date, "tags": [],
+            "posts": [{ "integration": { "id": channel }, "value": value, "settings": {} }] })
+}
+
+fn now_iso() -> String {
+    chrono::Utc::now().to_rfc3339()
+}
+
+/// Waits until the post's state is `state` (10 s at most) and returns the post.
+async fn wait_for(app: &TestApp, key: &str, id: &str, state: &str) -> Value {
+    for _ in 0..200 {
+        let (_, post) = app.api_get(key, &format!("/posts/{id}")).await;
+        if post["state"] == state {
+            return post;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "post {id} never reached {state}: {}",
+        app.api_get(key, &format!("/posts/{id}")).await.1
+    );
+}
+
+async fn setup(app: &TestApp) -> (String, String) {
+    let browser = app.signed_up_client("ada@example.com").await;
+    let key = app.create_api_key(&browser, "agent").await;
+    let channel = app.connect_sandbox(&key).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (key, channel)
+}
+
+async fn create(app: &TestApp, key: &str, body: Value) -> String {
+    let (status, created) = app.api_send(Method::POST, key, "/posts", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created[0]["postId"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn a_post_and_its_comment_chain_go_out_once_with_a_notification() {
+    let app = spawn_app().await;
+    let (key, channel) = setup(&app).await;
+    let id = create(
+        &app,
+        &key,
+        body(
+            "now",
+            &now_iso(),
+            &channel,
+            &[
+                ("Hello (post:none)", 0),
+                ("first reply", 0),
+                ("second reply", 0),
+            ],
+        ),
+    )
+    .await;
+    let w = start_worker(&app);
+    let post = wait_for(&app, &key, &id, "PUBLISHED").await;
+    stop_worker(w).await;
+    let values = post["values"].as_array().unwrap();
+    assert!(values.iter().all(|v| {
+        v["state"] == "PUBLISHED"
+            && v["releaseURL"]
+                .as_str()
+                .unwrap()
+                .contains("/sandbox/posts/")
+    }));
+    let (_, published) = app.authed_get(&key, "/sandbox/posts").await;
+    let published = published.as_array().unwrap();
+    assert_eq!(published.len(), 3);
+    // Newest first: the second reply answers the first, which answers the post.
+    assert_eq!(published[0]["text"], "second reply");
+    assert_eq!(published[0]["replyTo"], published[1]["id"]);
+    assert_eq!(published[1]["replyTo"], published[2]["id"]);
+    assert_eq!(
+        published[2]["text"], "Hello ",
+        "an unknown (post:…) placeholder becomes empty"
+    );
+    assert_eq!(post["releaseURL"], published[2]["url"]);
+    let (_, notes) = app.api_get(&key, "/notifications").await;
+    assert!(
+        notes["notifications"][0]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Your post has been published on Sandbox at ")
+    );
+    assert_eq!(
+        app.with_db(|c| jobs::table.count().get_result::<i64>(c))
+            .await,
+        0
+    );
+}
+
+#[actix_web::test]
+async fn concurrent_workers_publish_every_due_post_exactly_once() {
+    let app = spawn_app().await;
+    let (key, channel) = setup(&app).await;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(
+            create(
+                &app,
+                &key,
+                body(
+                    "now",
+                    &now_iso(),
+                    &channel,
+                    &[(&format!("post {i}"), 0), ("reply", 0)],
+                ),
+            )
+            .await,
+        );
+    }
+    let workers: Vec<_> = (0..3).map(|_| start_worker(&app)).collect();
+    for id in &ids {
+        wait_for(&app, &key, id, "PUBLISHED").await;
+    }
+    for w in workers {
+        stop_worker(w).await;
+    }
+    let (_, published) = app.authed_get(&key, "/sandbox/posts").await;
+    let texts: Vec<&str> = published
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.len(), 60, "each post and each reply once");
+    for i in 0..30 {
+        assert_eq!(
+            texts.iter().filter(|t| **t == format!("post {i}")).count(),
+            1
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_publish_cut_short_by_a_crash_is_reported_never_repeated() {
+    let app = spawn_app().await;
+    let (key, channel) = setup(&app).await;
+    let id = create(
+        &app,
+        &key,
+        body("now", &now_iso(), &channel, &[("maybe out", 0)]),
+    )
+    .await;
+    // A worker claimed the job, committed "sending", and died: its lease ran out.
+    let subject = id.clone();
+    app.with_db(move |conn| {
+        diesel::update(jobs::table.filter(jobs::subject_id.eq(&subject)))
+            .set((
+                jobs::payload.eq(r#"{"sending":0}"#),
+                jobs::locked_by.eq("dead-worker"),
+                jobs::locked_until.eq(socialgate::db::now() - chrono::Duration::seconds(1)),
+                jobs::attempts.eq(1),
+            ))
+            .execute(conn)
+    })
+    .await;
+    let w = start_worker(&app);
+    let post = wait_for(&app, &key, &id, "ERROR").await;
+    stop_worker(w).await;
+    assert_eq!(post["error"], "could not confirm the post was published");
+    assert_eq!(app.authed_get(&key, "/sandbox/posts").await.1, json!([]));
+    let (_, notes) = app.api_get(&key, "/notifications").await;
+    assert!(
+        notes["notifications"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("could not confirm")
+    );
+}
+
+#[actix_web::test]
+async fn jobs_follow_edits_drafts_deletes_delays_and_repeats() {
+    let app = spawn_app().await;
+    let (key, channel) = setup(&app).await;
+    let later = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let id = create(
+        &app,
+        &key,
+        body("schedule", &later, &channel, &[("later", 0)]),
+    )
+    .await;
+    let run_at = |id: String| {
+        let app = &app;
+        async move {
+            app.with_db(move |c| {
+                jobs::table
+                    .filter(jobs::subject_id.eq(&id))
+                    .select(jobs::run_at)
+                    .first::<chrono::NaiveDateTime>(c)
+                    .optional()
+            })
+            .await
+        }
+    };
+    let first = run_at(id.clone()).await.unwrap();
+    let sooner = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    app.api_send(
+        Method::PUT,
+        &key,
+        &format!("/posts/{id}"),
+        Some(json!({ "value": [{ "content": "sooner", "image": [] }], "date": sooner })),
+    )
+    .await;
+    let moved = run_at(id.clone()).await.unwrap();
+    assert!(moved < first, "rescheduling moves the job");
+    app.api_send(
+        Method::PUT,
+        &key,
+        &format!("/posts/{id}/status"),
+        Some(json!({ "status": "draft" })),
+    )
+    .await;
+    assert!(run_at(id.clone()).await.is_none(), "a draft has no job");
+    app.api_send(
+        Method::PUT,
+        &key,
+        &format!("/posts/{id}/status"),
+        Some(json!({ "status": "schedule" })),
+    )
+    .await;
+    assert!(run_at(id.clone()).await.is_some());
+    app.api_send(Method::DELETE, &key, &format!("/posts/{id}"), None)
+        .await;
+    assert!(
+        run_at(id.clone()).await.is_none(),
+        "a deleted post has no job"
+    );
+
+    // A comment with a delay waits; a repeating post comes back queued for its next day.
+    let mut repeating = body(
+        "now",
+        &now_iso(),
+        &channel,
+        &[("daily", 0), ("a minute later", 1)],
+    );
+    repeating["inter"] = json!(1);
+    let id = create(&app, &key, repeating).await;
+    let w = start_worker(&app);
+    for _ in 0..200 {
+        let (_, post) = app.api_get(&key, &format!("/posts/{id}")).await;
+        if post["values"][0]["state"] == "PUBLISHED" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, post) = app.api_get(&key, &format!("/posts/{id}")).await;
+    assert_eq!(
+        post["values"][1]["state"], "QUEUE",
+        "the comment waits for its minute"
+    );
+    let due = run_at(id.clone()).await.unwrap();
+    let in_a_minute = socialgate::db::now() + chrono::Duration::seconds(50);
+    assert!(due > in_a_minute, "the job sleeps until the comment is due");
+    // Time passes.
+    let subject = id.clone();
+    app.with_db(move |conn| {
+        let payload: String = jobs::table
+            .filter(jobs::subject_id.eq(&subject))
+            .select(jobs::payload)
+            .first(conn)?;
+        let mut payload: Value = serde_json::from_str(&payload).unwrap();
+        payload["last_at"] = json!(chrono::Utc::now().timestamp() - 120);
+        diesel::update(jobs::table.filter(jobs::subject_id.eq(&subject)))
+            .set((
+                jobs::payload.eq(payload.to_string()),
+                jobs::run_at.eq(socialgate::db::now()),
+            ))
+            .execute(conn)
+    })
+    .await;
+    socialgate::publishing::jobs::WAKE.notify_one();
+    let mut next_day = None;
+    for _ in 0..200 {
+        let subject = id.clone();
+        let rows: Vec<(String, chrono::NaiveDateTime)> = app
+            .with_db(move |c| {
+                let group: String = posts::table
+                    .find(&subject)
+                    .select(posts::group_id)
+                    .first(c)?;
+                posts::table
+                    .filter(posts::group_id.eq(group))
+                    .order(posts::position.asc())
+                    .select((posts::state, posts::publish_date))
+                    .load(c)
+            })
+            .await;
+        if rows.iter().all(|(s, _)| s == "QUEUE") && rows[0].1 > socialgate::db::now() {
+            next_day = Some(rows[0].1);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop_worker(w).await;
+    let next_day = next_day.expect("the repeating post is queued again");
+    assert!(next_day > socialgate::db::now() + chrono::Duration::hours(23));
+    assert_eq!(run_at(id.clone()).await, Some(next_day));
+    let (_, published) = app.authed_get(&key, "/sandbox/posts").await;
+    assert_eq!(
+        published.as_array().unwrap().len(),
+        2,
+        "the post and its delayed comment"
+    );
+}
+
+/// A Mastodon channel against a fake instance.
+async fn mastodon_channel(app: &TestApp, key: &str, instance: &MockServer) -> String {
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({ "access_token": "tok", "scope": "write:statuses profile write:media" }),
+        ))
+        .mount(instance)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/accounts/verify_credentials"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "id": "1", "username": "alice", "display_name": "Alice" })),
+        )
+        .mount(instance)
+        .await;
+    let org = app.org_of("ada@example.com").await;
+    app.set_credentials(&org, "mastodon", "id", "secret", Some(&instance.uri()))
+        .await;
+    let url = app.connect_url(key, "mastodon").await;
+    let state = query_param(&url, "state").unwrap();
+    let r = client()
+        .get(app.url(&format!(
+            "/postiz/integrations/social/mastodon?code=c&state={state}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, list) = app.api_get(key, "/integrations").await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["identifier"] == "mastodon")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn failures_end_or_wait_the_way_their_kind_says() {
+    let instance = MockServer::start().await;
+    let app = spawn_app().await;
+    let (key, sandbox) = setup(&app).await;
+    let channel = mastodon_channel(&app, &key, &instance).await;
+    let status_mock = |text: &str, answer: ResponseTemplate| {
+        Mock::given(method("POST"))
+            .and(path("/api/v1/statuses"))
+            .and(body_partial_json(json!({ "status": text })))
+            .respond_with(answer)
+    };
+    status_mock(
+        "refused",
+        ResponseTemplate::new(422).set_body_json(
+            json!({ "error": "Validation failed: Text character limit of 500 exceeded" }),
+        ),
+    )
+    .expect(1)
+    .mount(&instance)
+    .await;
+    status_mock("busy", ResponseTemplate::new(503))
+        .expect(1)
+        .mount(&instance)
+        .await;
+    let refused = create(
+        &app,
+        &key,
+        body("now", &now_iso(), &channel, &[("refused", 0)]),
+    )
+    .await;
+    let busy = create(
+        &app,
+        &key,
+        body("now", &now_iso(), &channel, &[("busy", 0)]),
+    )
+    .await;
+    let w = start_worker(&app);
+    let post = wait_for(&app, &key, &refused, "ERROR").await;
+    assert!(
+        post["error"].as_str().unwrap().contains("character limit"),
+        "{post}"
+    );
+    // A transient failure waits with backoff: still queued, the job moved later.
+    let mut waited = None;
+    for _ in 0..200 {
+        let subject = busy.clone();
+        let job: Option<(i32, Option<String>, chrono::NaiveDateTime)> = app
+            .with_db(move |c| {
+                jobs::table
+                    .filter(jobs::subject_id.eq(&subject))
+                    .filter(jobs::locked_by.is_null())
+                    .select((jobs::attempts, jobs::last_error, jobs::run_at))
+                    .first(c)
+                    .optional()
+            })
+            .await;
+        if let Some(j) = job.filter(|j| j.0 == 1) {
+            waited = Some(j);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (attempts, error, run_at) = waited.expect("the busy post's job was released");
+    assert_eq!(attempts, 1);
+    assert!(error.unwrap().contains("503"));
+    assert!(run_at > socialgate::db::now() + chrono::Duration::seconds(20));
+    assert_eq!(
+        app.api_get(&key, &format!("/posts/{busy}")).await.1["state"],
+        "QUEUE"
+    );
+
+    // A revoked token: the channel needs reconnecting and the post fails with that reason.
+    Mock::given(method("POST"))
+        .and(path("/api/v1/statuses"))
+        .and(body_partial_json(json!({ "status": "revoked" })))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({ "error": "The access token was revoked" })),
+        )
+        .mount(&instance)
+        .await;
+    let revoked = create(
+        &app,
+        &key,
+        body("now", &now_iso(), &channel, &[("revoked", 0)]),
+    )
+    .await;
+    let post = wait_for(&app, &key, &revoked, "ERROR").await;
+    assert!(
+        post["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Refresh channel needed")
+    );
+    let id = channel.clone();
+    assert!(
+        app.with_db(move |c| integrations::table
+            .find(&id)
+            .select(integrations::refresh_needed)
+            .first::<bool>(c))
+            .await
+    );
+
+    // A disabled channel fails its posts with a clear reason.
+    let org = app.org_of("ada@example.com").await;
+    let (o, s) = (org.clone(), sandbox.clone());
+    app.state
+        .db
+        .run(move |conn| socialgate::providers::channels::set_disabled(conn, &o, &s, true))
+        .await
+        .unwrap();
+    let off = create(&app, &key, body("now", &now_iso(), &sandbox, &[("off", 0)])).await;
+    let post = wait_for(&app, &key, &off, "ERROR").await;
+    assert_eq!(post["error"], "Channel disabled");
+    stop_worker(w).await;
+}
