@@ -71,6 +71,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(accounts::configure)
     .configure(oauth::configure)
     .configure(providers::configure)
+    .configure(publishing::configure)
     .configure(public_api::configure)
     .default_service(web::to(not_found));
 }

@@ -126,6 +126,16 @@ impl SignedIn {
         csrf::verify(keys, &self.session_id, presented)
     }
 
+    /// The CSRF check of session JSON: the token in `X-CSRF-Token` (from `GET /user/self`).
+    pub fn check_csrf_header(&self, keys: &Keys, req: &HttpRequest) -> Result<(), AppError> {
+        let presented = req
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        self.check_csrf(keys, presented)
+    }
+
     pub fn require_admin(&self) -> Result<(), AppError> {
         if self.is_admin() {
             Ok(())

@@ -124,24 +124,36 @@ async fn checked_address(
     Ok(Some(addrs[0]))
 }
 
+/// A client that may only reach the checked address of `url` (no redirects followed).
+pub async fn pinned_client(url: &url::Url, limits: &Limits) -> Result<reqwest::Client, FetchError> {
+    let pinned = checked_address(url, limits).await?;
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(limits.timeout)
+        .user_agent(concat!("socialgate/", env!("CARGO_PKG_VERSION")));
+    if let (Some(addr), Some(host)) = (pinned, url.host_str()) {
+        // The connection goes to the address that was checked, not to a second lookup.
+        builder = builder.resolve(host, addr);
+    }
+    builder
+        .build()
+        .map_err(|e| FetchError::Failed(e.to_string()))
+}
+
+/// Whether a URL may be called at all: https on public addresses, or a trusted host.
+pub async fn check_url(url: &str, limits: &Limits) -> Result<url::Url, FetchError> {
+    let parsed = url::Url::parse(url.trim()).map_err(|_| FetchError::BadUrl)?;
+    checked_address(&parsed, limits).await?;
+    Ok(parsed)
+}
+
 /// GETs `url` (following at most 3 redirects, each checked) and reads at most `max_bytes`.
 pub async fn fetch(url: &str, limits: &Limits) -> Result<Fetched, FetchError> {
     let mut url = url::Url::parse(url.trim()).map_err(|_| FetchError::BadUrl)?;
     let deadline = tokio::time::Instant::now() + limits.timeout;
     for _ in 0..=3 {
-        let pinned = checked_address(&url, limits).await?;
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(limits.timeout)
-            .user_agent(concat!("socialgate/", env!("CARGO_PKG_VERSION")));
-        if let (Some(addr), Some(host)) = (pinned, url.host_str()) {
-            // The connection goes to the address that was checked, not to a second lookup.
-            builder = builder.resolve(host, addr);
-        }
-        let client = builder
-            .build()
-            .map_err(|e| FetchError::Failed(e.to_string()))?;
+        let client = pinned_client(&url, limits).await?;
         let mut response = tokio::time::timeout_at(deadline, client.get(url.clone()).send())
             .await
             .map_err(|_| FetchError::Failed("timed out".into()))?

@@ -12,12 +12,7 @@ use crate::accounts::SignedIn;
 use crate::error::AppError;
 
 fn check_csrf(state: &AppState, me: &SignedIn, req: &HttpRequest) -> Result<(), AppError> {
-    let presented = req
-        .headers()
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    me.check_csrf(&state.keys, presented)
+    me.check_csrf_header(&state.keys, req)
 }
 
 fn app_json(app: &App) -> Value {

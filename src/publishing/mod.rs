@@ -4,4 +4,8 @@
 pub mod jobs;
 pub mod notifications;
 pub mod posts;
+mod settings;
+pub mod webhooks;
 pub mod worker;
+
+pub use settings::{ROUTES, configure};

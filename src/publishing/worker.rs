@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use tokio::sync::{Semaphore, watch};
 
 use super::jobs::{self, Job};
-use super::notifications;
 use super::posts::{self, Post};
+use super::{notifications, webhooks};
 use crate::AppState;
 use crate::error::AppError;
 use crate::providers::channels::{self, Channel, FreshAuthError};
@@ -128,6 +128,30 @@ pub async fn run(state: web::Data<AppState>, mut shutdown: watch::Receiver<bool>
     sweeper.abort();
 }
 
+/// Marks a channel "refresh needed", tells the organization and its webhooks.
+fn needs_reconnecting(
+    conn: &mut crate::db::DbConn,
+    channel: &Channel,
+    reason: &str,
+) -> Result<(), AppError> {
+    channels::mark_refresh_needed(conn, &channel.id)?;
+    let org = &channel.organization_id;
+    notifications::add(
+        conn,
+        org,
+        &format!("{} needs reconnecting: {reason}", channel.name),
+        None,
+    )?;
+    let event = json!({ "channel": webhooks::channel_json(channel), "reason": reason });
+    webhooks::emit(
+        conn,
+        org,
+        Some(&channel.id),
+        "integration.refresh_needed",
+        event,
+    )
+}
+
 /// Refreshes, ahead of expiry, the tokens of channels that expire within a day.
 async fn refresh_sweep(state: web::Data<AppState>) {
     loop {
@@ -143,17 +167,10 @@ async fn refresh_sweep(state: web::Data<AppState>) {
                 }
                 Err(e) => {
                     tracing::warn!(channel = %channel.id, error = %e, "refreshing a channel's token failed");
-                    let (org, name) = (channel.organization_id.clone(), channel.name.clone());
+                    let (c, reason) = (channel.clone(), "its access expired".to_owned());
                     let _ = state
                         .db
-                        .run(move |conn| {
-                            notifications::add(
-                                conn,
-                                &org,
-                                &format!("{name} needs reconnecting: its access expired."),
-                                None,
-                            )
-                        })
+                        .run(move |conn| needs_reconnecting(conn, &c, &reason))
                         .await;
                 }
             }
@@ -170,6 +187,19 @@ fn run_job<'a>(
     Box::pin(async move {
         match job.kind.as_str() {
             posts::PUBLISH => Publish::new(state, worker, job).run().await,
+            webhooks::DELIVER => {
+                let retry = webhooks::deliver(state, &state.keys, &job.subject_id).await?;
+                let id = job.id.clone();
+                match retry {
+                    Some(at) => {
+                        state
+                            .db
+                            .run(move |conn| jobs::release(conn, &id, at, None, &json!({})))
+                            .await
+                    }
+                    None => state.db.run(move |conn| jobs::finish(conn, &id)).await,
+                }
+            }
             other => {
                 tracing::error!(kind = other, "unknown job kind; dropping it");
                 let id = job.id.clone();
@@ -260,9 +290,22 @@ impl<'a> Publish<'a> {
         });
         let message = format!("Error posting{where_}: {reason}");
         let stored = reason.to_owned();
+        let event = rows.first().map(|root| {
+            json!({
+                "post": webhooks::post_json(root, posts::ERROR, None, Some(reason)),
+                "channel": channel.map(webhooks::channel_json),
+            })
+        });
+        let channel_id = channel.map(|c| c.id.clone());
         self.db(move |conn| {
             posts::mark_failed(conn, &ids, &stored)?;
-            notifications::add(conn, &org, &message, None)
+            notifications::add(conn, &org, &message, None)?;
+            match event {
+                Some(data) => {
+                    webhooks::emit(conn, &org, channel_id.as_deref(), "post.failed", data)
+                }
+                None => Ok(()),
+            }
         })
         .await?;
         tracing::info!(job = %self.job.id, %reason, "publish failed");
@@ -444,16 +487,9 @@ impl<'a> Publish<'a> {
                     .await
             }
             ProviderError::Disconnected(m) | ProviderError::RefreshNeeded(m) => {
-                let (id, org, name) = (
-                    channel.id.clone(),
-                    channel.organization_id.clone(),
-                    channel.name.clone(),
-                );
-                self.db(move |conn| {
-                    channels::mark_refresh_needed(conn, &id)?;
-                    notifications::add(conn, &org, &format!("{name} needs reconnecting: {m}"), None)
-                })
-                .await?;
+                let c = channel.clone();
+                self.db(move |conn| needs_reconnecting(conn, &c, &m))
+                    .await?;
                 self.fail(
                     rows,
                     Some(channel),
@@ -597,8 +633,14 @@ impl<'a> Publish<'a> {
         let link = (!url.is_empty()).then_some(url);
         let root = rows[0].clone();
         let rows = rows.to_vec();
+        let event = json!({
+            "post": webhooks::post_json(&root, posts::PUBLISHED, link.as_deref(), None),
+            "channel": webhooks::channel_json(channel),
+        });
+        let channel_id = channel.id.clone();
         self.db(move |conn| {
             notifications::add(conn, &org, &message, link.as_deref())?;
+            webhooks::emit(conn, &org, Some(&channel_id), "post.published", event)?;
             if let Some(days) = root.interval_days.filter(|d| *d > 0) {
                 let mut next = root.publish_date;
                 while next <= crate::db::now() {

@@ -22,4 +22,5 @@ mod provider_mastodon;
 mod provider_x;
 mod schema;
 mod secrets;
+mod webhooks;
 mod worker;

@@ -35,7 +35,10 @@ fn the_spec_and_the_mounted_routes_are_the_same() {
     for (method, path) in socialgate::public_api::ROUTES {
         mounted.insert((method.to_string(), shape(&format!("/public/v1{path}"))));
     }
-    for (method, path) in socialgate::oauth::ROUTES {
+    for (method, path) in socialgate::oauth::ROUTES
+        .iter()
+        .chain(socialgate::publishing::ROUTES)
+    {
         mounted.insert((method.to_string(), shape(path)));
     }
     mounted.insert(("get".into(), "/sandbox/posts".into()));
