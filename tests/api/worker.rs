@@ -500,3 +500,74 @@ async fn failures_end_or_wait_the_way_their_kind_says() {
     assert_eq!(post["error"], "Channel disabled");
     stop_worker(w).await;
 }
+
+#[actix_web::test]
+async fn three_server_processes_on_one_database_publish_each_post_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_owned();
+    let db = crate::helpers::test_database(&data);
+    let url = db.url.clone();
+    let app = crate::helpers::spawn_on(dir, url.clone(), db.pg, &[]).await;
+    let (key, channel) = setup(&app).await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        ids.push(
+            create(
+                &app,
+                &key,
+                body(
+                    "now",
+                    &now_iso(),
+                    &channel,
+                    &[(&format!("multi {i}"), 0), ("and reply", 0)],
+                ),
+            )
+            .await,
+        );
+    }
+    let servers: Vec<std::process::Child> = (0..3)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_socialgate"))
+                .arg("serve")
+                .env_clear()
+                .env("DATABASE_URL", &url)
+                .env("SOCIALGATE_DATA_DIR", &data)
+                .env("SOCIALGATE_LISTEN", "127.0.0.1:0")
+                .env("SOCIALGATE_PUBLIC_URL", &app.address)
+                .env("RUST_LOG", "warn")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for id in &ids {
+        wait_for(&app, &key, id, "PUBLISHED").await;
+    }
+    for s in &servers {
+        std::process::Command::new("kill")
+            .args(["-TERM", &s.id().to_string()])
+            .status()
+            .unwrap();
+    }
+    for mut s in servers {
+        assert!(
+            s.wait().unwrap().success(),
+            "each server stops cleanly on SIGTERM"
+        );
+    }
+    let (_, published) = app.authed_get(&key, "/sandbox/posts").await;
+    let texts: Vec<&str> = published
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.len(), 40);
+    for i in 0..20 {
+        assert_eq!(
+            texts.iter().filter(|t| **t == format!("multi {i}")).count(),
+            1
+        );
+    }
+}
