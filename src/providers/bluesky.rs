@@ -34,6 +34,7 @@ static INFO: ProviderInfo = ProviderInfo {
     has_instance_url: false,
     unprefixed_callback: false,
     rules: "Bluesky posts have at most 300 characters and 4 pictures of at most 1 MB each.",
+    pacing: None,
 };
 
 static FIELDS: [CustomField; 3] = [

@@ -33,6 +33,7 @@ static INFO: ProviderInfo = ProviderInfo {
     has_instance_url: true,
     unprefixed_callback: false,
     rules: "",
+    pacing: None,
 };
 
 fn app(app: Option<&AppCredentials>) -> Result<&AppCredentials, ProviderError> {

@@ -85,6 +85,8 @@ pub struct ProviderInfo {
     pub unprefixed_callback: bool,
     /// Rules shown to whoever writes a post (Postiz's `@Rules`).
     pub rules: &'static str,
+    /// At most this many publishes per channel in this many seconds (X: 300 in 3 hours).
+    pub pacing: Option<(i64, i64)>,
 }
 
 /// One field of a credentials form (Postiz's `customFields`).

@@ -41,6 +41,7 @@ static INFO: ProviderInfo = ProviderInfo {
     has_instance_url: false,
     unprefixed_callback: false,
     rules: "The sandbox accepts any text up to 5,000 characters and any media; nothing leaves socialgate.",
+    pacing: None,
 };
 
 static TOOLS: [ToolInfo; 1] = [ToolInfo {

@@ -33,6 +33,7 @@ static INFO: ProviderInfo = ProviderInfo {
     has_instance_url: false,
     unprefixed_callback: true,
     rules: "X can have at most 4 pictures or one video per post, or no media at all. Posts longer than 280 characters need a verified account (turn on \"Verified\" for the channel).",
+    pacing: Some((300, 3 * 3600)),
 };
 
 /// Who may reply, as X's `reply_settings` (plus `everyone`, the default).

@@ -622,3 +622,27 @@ pub fn queue_orphans(conn: &mut DbConn) -> Result<usize, AppError> {
     }
     Ok(overdue)
 }
+
+/// When a channel may publish again under a pacing rule of `limit` publishes per `window`
+/// seconds; `None` when it may now.
+pub fn paced_until(
+    conn: &mut DbConn,
+    channel_id: &str,
+    limit: i64,
+    window: i64,
+) -> Result<Option<NaiveDateTime>, AppError> {
+    let since = now() - Duration::seconds(window);
+    let mut recent: Vec<NaiveDateTime> = posts::table
+        .filter(posts::integration_id.eq(channel_id))
+        .filter(posts::state.eq(PUBLISHED))
+        .filter(posts::updated_at.gt(since))
+        .select(posts::updated_at)
+        .load(conn)?;
+    if (recent.len() as i64) < limit {
+        return Ok(None);
+    }
+    recent.sort();
+    // The slot frees when the oldest publish in the window leaves it.
+    let index = recent.len() - limit as usize;
+    Ok(Some(recent[index] + Duration::seconds(window)))
+}

@@ -383,6 +383,25 @@ impl<'a> Publish<'a> {
                     return self.release(due, None).await;
                 }
             }
+            if let Some((limit, window)) = provider.info().pacing {
+                let id = channel.id.clone();
+                let wait = self
+                    .db(move |conn| posts::paced_until(conn, &id, limit, window))
+                    .await?;
+                if let Some(at) = wait {
+                    // Over the platform's rate: wait for a free slot instead of failing.
+                    return self
+                        .release(
+                            at,
+                            Some(format!(
+                                "{} allows {limit} posts in {} hours",
+                                provider.info().name,
+                                window / 3600
+                            )),
+                        )
+                        .await;
+                }
+            }
             let details = self.details(row, provider).await?;
             self.payload["sending"] = json!(position);
             if !self.save().await? {

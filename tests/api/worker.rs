@@ -571,3 +571,75 @@ async fn three_server_processes_on_one_database_publish_each_post_once() {
         );
     }
 }
+
+#[actix_web::test]
+async fn per_provider_concurrency_and_pacing_hold() {
+    use socialgate::publishing::{jobs as queue, posts as stored};
+    let app = spawn_app().await;
+    let (key, channel) = setup(&app).await;
+    // Five due jobs on one provider's queue that allows two at once.
+    let claimed = app
+        .state
+        .db
+        .run(|conn| {
+            for i in 0..5 {
+                queue::schedule(
+                    conn,
+                    "test",
+                    &format!("subject-{i}"),
+                    "x",
+                    socialgate::db::now(),
+                )?;
+            }
+            let first = queue::claim(conn, "worker-a", 10, &|q| if q == "x" { 2 } else { 10 })?;
+            let second = queue::claim(conn, "worker-b", 10, &|q| if q == "x" { 2 } else { 10 })?;
+            Ok::<_, socialgate::error::AppError>((first.len(), second.len()))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed,
+        (2, 0),
+        "the limit holds across workers while the first two run"
+    );
+
+    // Pacing: three publishes allowed per hour; the fourth waits for the oldest to leave the window.
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(
+            create(
+                &app,
+                &key,
+                body("draft", &now_iso(), &channel, &[(&format!("paced {i}"), 0)]),
+            )
+            .await,
+        );
+    }
+    let (c, first_two) = (channel.clone(), ids[..2].to_vec());
+    let free = app
+        .state
+        .db
+        .run(move |conn| {
+            diesel::update(posts::table.filter(posts::id.eq_any(&first_two)))
+                .set(posts::state.eq("PUBLISHED"))
+                .execute(conn)?;
+            stored::paced_until(conn, &c, 3, 3600)
+        })
+        .await
+        .unwrap();
+    assert_eq!(free, None);
+    let (c, third) = (channel.clone(), ids[2].clone());
+    let wait = app
+        .state
+        .db
+        .run(move |conn| {
+            diesel::update(posts::table.find(&third))
+                .set(posts::state.eq("PUBLISHED"))
+                .execute(conn)?;
+            stored::paced_until(conn, &c, 3, 3600)
+        })
+        .await
+        .unwrap()
+        .expect("a fourth publish waits");
+    assert!(wait > socialgate::db::now() + chrono::Duration::minutes(59));
+}
