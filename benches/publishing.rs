@@ -1,0 +1,181 @@
+//! 10,000 posts due at the same moment on the sandbox: publishes per second, the delay from
+//! due time to publish (median, p99), and resident memory while the workers run. SQLite with
+//! one worker; PostgreSQL (when `BENCH_DATABASE_URL` names a database whose role may create
+//! databases) with three workers sharing it. Rerun with:
+//!
+//!     cargo bench --bench publishing            (POSTS=10000 to change)
+//!
+//! The workers run in this process (three loops with their own leases stand for three
+//! instances); the sandbox keeps each "published" post in the database, so every publish is a
+//! real claim, a provider call and its writes.
+
+use std::time::{Duration, Instant};
+
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use serde_json::json;
+use socialgate::accounts::users::{self, NewUserOrg};
+use socialgate::config::Config;
+use socialgate::db::schema::posts;
+use socialgate::providers::{self, ConnectedAccount, Tokens, channels};
+use socialgate::publishing::posts::{CreateRequest, NewGroup, NewValue, PostType, create};
+
+#[path = "load.rs"]
+mod load;
+
+fn run(label: &str, database_url: &str, total: usize, workers: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let vars = [
+        ("DATABASE_URL".to_owned(), database_url.to_owned()),
+        (
+            "SOCIALGATE_DATA_DIR".to_owned(),
+            dir.path().display().to_string(),
+        ),
+    ];
+    let config =
+        Config::from_lookup(|n| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()))?;
+    let state = socialgate::prepare(config, false)?;
+    let due = socialgate::db::now() + chrono::Duration::seconds(3);
+    {
+        let mut conn = state.db.get()?;
+        let (_, org) = users::create_user(
+            &mut conn,
+            "bench@example.com",
+            "Bench",
+            "x".into(),
+            NewUserOrg::Create("Bench"),
+        )?;
+        let account = ConnectedAccount {
+            internal_id: format!("sandbox-{org}"),
+            name: "Sandbox".into(),
+            picture: None,
+            username: None,
+            tokens: Tokens {
+                access_token: "t".into(),
+                refresh_token: None,
+                expires_in: None,
+            },
+            instance_url: None,
+            additional_settings: Vec::new(),
+        };
+        let channel = channels::upsert(
+            &mut conn,
+            &state.keys,
+            &org,
+            providers::get("sandbox").expect("sandbox"),
+            &account,
+            None,
+        )?;
+        let groups = (0..total)
+            .map(|i| NewGroup {
+                integration_id: channel.id.clone(),
+                replaces: None,
+                settings: json!({ "__type": "sandbox" }),
+                values: vec![NewValue {
+                    id: None,
+                    content: format!("<p>bench {i}</p>"),
+                    image: json!([]),
+                    delay_minutes: 0,
+                }],
+            })
+            .collect();
+        let request = CreateRequest {
+            kind: PostType::Schedule,
+            date: due,
+            tags: json!([]),
+            interval_days: None,
+            republish: false,
+            creation_method: "API".into(),
+            groups,
+        };
+        create(&mut conn, &org, &request)?;
+    }
+    let system = actix_web::rt::System::new();
+    let (elapsed, delays, peak) = system.block_on(async {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                actix_web::rt::spawn(socialgate::publishing::worker::run(
+                    state.clone(),
+                    stopped.clone(),
+                ))
+            })
+            .collect();
+        let mut peak: f64 = 0.0;
+        loop {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            peak = peak.max(load::memory_mib().0);
+            let done: i64 = state
+                .db
+                .run(|conn| {
+                    posts::table
+                        .filter(posts::state.eq("PUBLISHED"))
+                        .count()
+                        .get_result(conn)
+                        .map_err(socialgate::error::AppError::from)
+                })
+                .await?;
+            if done as usize >= total {
+                break;
+            }
+        }
+        let _ = stop.send(true);
+        for h in handles {
+            let _ = h.await;
+        }
+        let published: Vec<chrono::NaiveDateTime> = state
+            .db
+            .run(|conn| {
+                posts::table
+                    .select(posts::updated_at)
+                    .load(conn)
+                    .map_err(socialgate::error::AppError::from)
+            })
+            .await?;
+        let last = published.iter().max().copied().unwrap_or(due);
+        let mut delays: Vec<Duration> = published
+            .iter()
+            .map(|t| (*t - due).to_std().unwrap_or_default())
+            .collect();
+        delays.sort();
+        Ok::<_, anyhow::Error>(((last - due).to_std().unwrap_or_default(), delays, peak))
+    })?;
+    println!(
+        "{label}: {total} posts in {:.1} s after their time = {:.0} publishes/s; delay median {:.2} s, p99 {:.2} s; resident memory peak {peak:.1} MiB",
+        elapsed.as_secs_f64(),
+        total as f64 / elapsed.as_secs_f64().max(0.001),
+        load::quantile(&delays, 0.5).as_secs_f64(),
+        load::quantile(&delays, 0.99).as_secs_f64(),
+    );
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    socialgate::install_tls_provider();
+    let total = std::env::var("POSTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile::tempdir()?;
+    let started = Instant::now();
+    run(
+        "SQLite, 1 worker",
+        &format!("sqlite://{}", dir.path().join("bench.db").display()),
+        total,
+        1,
+    )?;
+    if let Ok(admin) = std::env::var("BENCH_DATABASE_URL") {
+        let name = format!("sg_bench_pub_{}", std::process::id());
+        let mut conn = diesel::PgConnection::establish(&admin)?;
+        conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))?;
+        let (base, _) = admin.rsplit_once('/').unwrap_or((admin.as_str(), ""));
+        let result = run("PostgreSQL, 3 workers", &format!("{base}/{name}"), total, 3);
+        conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
+        result?;
+    } else {
+        println!("(set BENCH_DATABASE_URL=postgres://… to measure PostgreSQL with three workers)");
+    }
+    println!("total {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
