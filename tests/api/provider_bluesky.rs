@@ -9,11 +9,11 @@ use wiremock::matchers::{body_json, header, method, path, query_param as wm_quer
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::fakes::{PNG, image, trusted};
-use crate::helpers::{client, input_by_id, input_value, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, client, input_by_id, input_value, spawn_app, spawn_app_with};
 
 /// An access JWT (only its payload matters to us). `exp` is fixed, so the same name always
 /// gives the same token.
-fn jwt(name: &str) -> String {
+pub fn jwt(name: &str) -> String {
     let payload = json!({ "sub": name, "exp": 4_102_444_800i64 });
     format!(
         "eyJhbGciOiJIUzI1NiJ9.{}.c2ln",
@@ -32,7 +32,7 @@ fn subject(token: &str) -> String {
         .to_owned()
 }
 
-async fn fake_pds() -> MockServer {
+pub async fn fake_pds() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/xrpc/com.atproto.server.createSession"))
@@ -270,14 +270,9 @@ fn body_partial_json_reply() -> wiremock::matchers::BodyPartialJsonMatcher {
     }))
 }
 
-#[actix_web::test]
-async fn an_expiring_bluesky_session_is_refreshed_and_a_dead_one_needs_reconnecting() {
-    let app = spawn_app().await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
-    let org = app.org_of("ada@example.com").await;
-    let pds = fake_pds().await;
-    let url = app.connect_url(&key, "bluesky").await;
+/// Connects alice.test through the credentials form; returns the channel id.
+pub async fn connect_bluesky(app: &TestApp, key: &str, pds: &MockServer) -> String {
+    let url = app.connect_url(key, "bluesky").await;
     let form_client = client();
     let (_, html) = app
         .page(&form_client, url.trim_start_matches(&app.address))
@@ -298,8 +293,25 @@ async fn an_expiring_bluesky_session_is_refreshed_and_a_dead_one_needs_reconnect
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let (_, list) = app.api_get(&key, "/integrations").await;
-    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let (_, list) = app.api_get(key, "/integrations").await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["identifier"] == "bluesky")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn an_expiring_bluesky_session_is_refreshed_and_a_dead_one_needs_reconnecting() {
+    let app = spawn_app().await;
+    let browser = app.signed_up_client("ada@example.com").await;
+    let key = app.create_api_key(&browser, "agent").await;
+    let org = app.org_of("ada@example.com").await;
+    let pds = fake_pds().await;
+    let id = connect_bluesky(&app, &key, &pds).await;
 
     // The session is about to expire: refreshSession with the refresh JWT renews it first.
     let expire_soon = |conn: &mut socialgate::db::DbConn| {

@@ -643,3 +643,103 @@ async fn per_provider_concurrency_and_pacing_hold() {
         .expect("a fourth publish waits");
     assert!(wait > socialgate::db::now() + chrono::Duration::minutes(59));
 }
+
+#[actix_web::test]
+async fn a_refused_token_is_refreshed_and_the_publish_retried_and_expiring_tokens_are_renewed_early()
+ {
+    use crate::provider_bluesky::{connect_bluesky, fake_pds, jwt};
+    use wiremock::matchers::header;
+    let pds = fake_pds().await;
+    let app = spawn_app().await;
+    let (key, _) = setup(&app).await;
+    let channel = connect_bluesky(&app, &key, &pds).await;
+    // The first token is refused once ("ExpiredToken"); the refreshed one is accepted.
+    Mock::given(method("POST"))
+        .and(path("/xrpc/com.atproto.repo.createRecord"))
+        .and(header(
+            "authorization",
+            format!("Bearer {}", jwt("access-1")).as_str(),
+        ))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({ "error": "ExpiredToken", "message": "Token has expired" })),
+        )
+        .expect(1)
+        .mount(&pds)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/xrpc/com.atproto.server.refreshSession"))
+        .and(header("authorization", "Bearer refresh-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "did": "did:plc:alice", "handle": "alice.test", "accessJwt": jwt("access-2"), "refreshJwt": "refresh-2"
+        })))
+        .expect(1)
+        .mount(&pds)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/xrpc/com.atproto.repo.createRecord"))
+        .and(header(
+            "authorization",
+            format!("Bearer {}", jwt("access-2")).as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({ "uri": "at://did:plc:alice/app.bsky.feed.post/3k", "cid": "c" }),
+        ))
+        .expect(1)
+        .mount(&pds)
+        .await;
+    let id = create(
+        &app,
+        &key,
+        body("now", &now_iso(), &channel, &[("after a refresh", 0)]),
+    )
+    .await;
+    let w = start_worker(&app);
+    let post = wait_for(&app, &key, &id, "PUBLISHED").await;
+    assert_eq!(
+        post["releaseURL"],
+        "https://bsky.app/profile/alice.test/post/3k"
+    );
+    stop_worker(w).await;
+
+    // A token that expires within a day is renewed by the sweep when a worker starts.
+    Mock::given(method("POST"))
+        .and(path("/xrpc/com.atproto.server.refreshSession"))
+        .and(header("authorization", "Bearer refresh-2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "did": "did:plc:alice", "handle": "alice.test", "accessJwt": jwt("access-3"), "refreshJwt": "refresh-3"
+        })))
+        .expect(1)
+        .mount(&pds)
+        .await;
+    let c = channel.clone();
+    app.with_db(move |conn| {
+        diesel::update(integrations::table.find(&c))
+            .set(
+                integrations::token_expires_at
+                    .eq(socialgate::db::now() + chrono::Duration::hours(2)),
+            )
+            .execute(conn)
+    })
+    .await;
+    let w = start_worker(&app);
+    let mut renewed = false;
+    for _ in 0..100 {
+        let c = channel.clone();
+        let expires: Option<chrono::NaiveDateTime> = app
+            .with_db(move |conn| {
+                integrations::table
+                    .find(&c)
+                    .select(integrations::token_expires_at)
+                    .first(conn)
+            })
+            .await;
+        if expires.is_some_and(|e| e > socialgate::db::now() + chrono::Duration::days(30)) {
+            renewed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop_worker(w).await;
+    assert!(renewed, "the sweep refreshed the expiring token");
+}
