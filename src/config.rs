@@ -49,6 +49,21 @@ pub struct Config {
     pub api_rate: u32,
     /// `POST /public/v1/posts` per hour per organization (0: no limit).
     pub api_post_limit: u32,
+    /// S3-compatible storage for uploads, when `SOCIALGATE_S3_BUCKET` is set.
+    pub s3: Option<S3Config>,
+}
+
+/// Where uploads go when they do not stay on local disk.
+#[derive(Clone, Debug)]
+pub struct S3Config {
+    pub bucket: String,
+    /// An S3-compatible endpoint (MinIO, R2, …); AWS when absent.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// The public base URL objects are served from (a CDN or the bucket's public URL).
+    pub public_url: String,
 }
 
 /// Names of the instance-wide provider credentials, as Postiz spells them.
@@ -194,12 +209,38 @@ impl Config {
         };
         let api_rate = number("SOCIALGATE_API_RATE", 600)?;
         let api_post_limit = number("SOCIALGATE_API_LIMIT", 90)?;
+        let s3 = match var("SOCIALGATE_S3_BUCKET") {
+            None => None,
+            Some(bucket) => {
+                let need = |name: &'static str| {
+                    var(name).ok_or_else(|| {
+                        invalid(name, "is required when SOCIALGATE_S3_BUCKET is set")
+                    })
+                };
+                let endpoint = match var("SOCIALGATE_S3_ENDPOINT") {
+                    None => None,
+                    Some(v) => Some(
+                        parse_public_url(&v).map_err(|m| invalid("SOCIALGATE_S3_ENDPOINT", m))?,
+                    ),
+                };
+                Some(S3Config {
+                    bucket: bucket.trim().to_owned(),
+                    endpoint,
+                    region: var("SOCIALGATE_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                    access_key_id: need("SOCIALGATE_S3_ACCESS_KEY_ID")?,
+                    secret_access_key: need("SOCIALGATE_S3_SECRET_ACCESS_KEY")?,
+                    public_url: parse_public_url(&need("SOCIALGATE_S3_PUBLIC_URL")?)
+                        .map_err(|m| invalid("SOCIALGATE_S3_PUBLIC_URL", m))?,
+                })
+            }
+        };
 
         Ok(Config {
             providers,
             fetch_trusted,
             api_rate,
             api_post_limit,
+            s3,
             listen,
             public_url,
             database_url,

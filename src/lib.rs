@@ -49,6 +49,8 @@ pub struct AppState {
     pub keys: Keys,
     /// The one outbound HTTP client (provider APIs, media fetches).
     pub http: reqwest::Client,
+    /// Where uploads are kept.
+    pub store: media::storage::Store,
 }
 
 /// The Content-Security-Policy of every response: our own files only, never framed.
@@ -132,6 +134,8 @@ pub enum StartError {
     Key(#[from] crypto::KeyError),
     #[error(transparent)]
     Db(#[from] db::DbError),
+    #[error("the upload storage cannot be set up: {0}")]
+    Storage(String),
     #[error("cannot listen on {0}: {1}")]
     Listen(std::net::SocketAddr, std::io::Error),
 }
@@ -160,8 +164,11 @@ pub fn prepare(config: Config, production: bool) -> Result<web::Data<AppState>, 
     if applied > 0 {
         tracing::info!(applied, "database migrated");
     }
+    let store = media::storage::Store::from_config(&config)
+        .map_err(|e| StartError::Storage(e.to_string()))?;
     Ok(web::Data::new(AppState {
         keys,
+        store,
         http: providers::http::client(),
         config,
         db,

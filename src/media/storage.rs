@@ -1,12 +1,70 @@
 //! Where uploaded bytes live: under `<data dir>/uploads/YYYY/MM/DD/<32 hex>.<ext>`, served at
-//! `{public URL}/uploads/…`. Writes go to a temporary file first, so a failed upload leaves
+//! `{public URL}/uploads/…`, or with `SOCIALGATE_S3_*` in an S3-compatible bucket (same key,
+//! served from its public URL). Writes go to a temporary file first, so a failed upload leaves
 //! nothing behind.
 
 use std::path::{Path, PathBuf};
 
-use tokio::io::AsyncWriteExt;
+use std::sync::Arc;
 
-use crate::config::Config;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::{ObjectStoreExt, PutPayload};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::config::{Config, S3Config};
+
+/// Objects above this size go up in parts.
+const PART: usize = 8 * 1024 * 1024;
+
+/// The storage uploads are kept in.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Local,
+    S3 {
+        bucket: Arc<AmazonS3>,
+        public_url: String,
+    },
+}
+
+impl Store {
+    /// Local disk, or the configured bucket.
+    pub fn from_config(config: &Config) -> Result<Store, object_store::Error> {
+        let Some(S3Config {
+            bucket,
+            endpoint,
+            region,
+            access_key_id,
+            secret_access_key,
+            public_url,
+        }) = &config.s3
+        else {
+            return Ok(Store::Local);
+        };
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region(region)
+            .with_access_key_id(access_key_id)
+            .with_secret_access_key(secret_access_key);
+        if let Some(endpoint) = endpoint {
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_allow_http(endpoint.starts_with("http://"))
+                .with_virtual_hosted_style_request(false);
+        }
+        Ok(Store::S3 {
+            bucket: Arc::new(builder.build()?),
+            public_url: public_url.clone(),
+        })
+    }
+
+    /// The public URL of a stored key.
+    pub fn url(&self, config: &Config, key: &str) -> String {
+        match self {
+            Store::Local => format!("{}/{key}", config.public_url),
+            Store::S3 { public_url, .. } => format!("{public_url}/{key}"),
+        }
+    }
+}
 
 /// A file being written.
 pub struct Incoming {
@@ -36,20 +94,33 @@ impl Incoming {
     }
 
     /// Moves the file to its final place; returns the storage key (`uploads/…/<name>`) and name.
-    pub async fn keep(mut self, extension: &str) -> std::io::Result<(String, String)> {
+    pub async fn keep(
+        mut self,
+        store: &Store,
+        extension: &str,
+    ) -> std::io::Result<(String, String)> {
         self.file.flush().await?;
         self.file.sync_all().await?;
         let today = chrono::Utc::now().format("%Y/%m/%d").to_string();
         let name = format!("{}.{extension}", crate::crypto::hex(&random_bytes()));
         let key = format!("uploads/{today}/{name}");
-        let target = self
-            .temp
-            .parent()
-            .and_then(Path::parent)
-            .map(|p| p.join(&today));
-        let target = target.ok_or_else(|| std::io::Error::other("bad upload directory"))?;
-        tokio::fs::create_dir_all(&target).await?;
-        tokio::fs::rename(&self.temp, target.join(&name)).await?;
+        match store {
+            Store::Local => {
+                let target = self
+                    .temp
+                    .parent()
+                    .and_then(Path::parent)
+                    .map(|p| p.join(&today));
+                let target = target.ok_or_else(|| std::io::Error::other("bad upload directory"))?;
+                tokio::fs::create_dir_all(&target).await?;
+                tokio::fs::rename(&self.temp, target.join(&name)).await?;
+            }
+            Store::S3 { bucket, .. } => {
+                let sent = upload(bucket, &key, &self.temp, self.written).await;
+                let _ = tokio::fs::remove_file(&self.temp).await;
+                sent.map_err(std::io::Error::other)?;
+            }
+        }
         Ok((key, name))
     }
 
@@ -65,9 +136,58 @@ fn random_bytes() -> [u8; 16] {
     b
 }
 
-/// The public URL of a storage key.
-pub fn public_url(config: &Config, key: &str) -> String {
-    format!("{}/{key}", config.public_url)
+/// Reads up to one part from the file (less only at its end).
+async fn read_part(source: &mut tokio::fs::File) -> std::io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; PART];
+    let mut filled = 0;
+    while filled < PART {
+        let n = source.read(&mut buf[filled..]).await?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    buf.truncate(filled);
+    Ok(buf)
+}
+
+/// Sends a file to the bucket: one PUT when small, a multipart upload in 8 MiB parts otherwise.
+async fn upload(
+    bucket: &AmazonS3,
+    key: &str,
+    file: &Path,
+    size: u64,
+) -> Result<(), object_store::Error> {
+    let location = object_store::path::Path::from(key);
+    let mut source =
+        tokio::fs::File::open(file)
+            .await
+            .map_err(|e| object_store::Error::Generic {
+                store: "S3",
+                source: Box::new(e),
+            })?;
+    let io = |e: std::io::Error| object_store::Error::Generic {
+        store: "S3",
+        source: Box::new(e),
+    };
+    if size <= PART as u64 {
+        let bytes = read_part(&mut source).await.map_err(io)?;
+        bucket.put(&location, PutPayload::from(bytes)).await?;
+        return Ok(());
+    }
+    let mut upload = bucket.put_multipart(&location).await?;
+    loop {
+        let part = read_part(&mut source).await.map_err(io)?;
+        if part.is_empty() {
+            break;
+        }
+        if let Err(e) = upload.put_part(PutPayload::from(part)).await {
+            let _ = upload.abort().await;
+            return Err(e);
+        }
+    }
+    upload.complete().await?;
+    Ok(())
 }
 
 /// The file behind one of our own `/uploads/…` URLs (for providers, which read it from disk).

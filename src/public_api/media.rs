@@ -56,8 +56,11 @@ async fn finish(
     original_name: Option<String>,
 ) -> Result<HttpResponse, AppError> {
     let size = incoming.written as i64;
-    let (key, name) = incoming.keep(extension(content_type)).await.map_err(io)?;
-    let path = storage::public_url(&state.config, &key);
+    let (key, name) = incoming
+        .keep(&state.store, extension(content_type))
+        .await
+        .map_err(io)?;
+    let path = state.store.url(&state.config, &key);
     let row = state
         .db
         .run(move |conn| {

@@ -151,3 +151,78 @@ async fn upload_from_url_refuses_private_addresses_and_redirects_into_them() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["originalName"], "upload.png");
 }
+
+#[actix_web::test]
+async fn uploads_can_go_to_an_s3_compatible_bucket() {
+    use wiremock::Request;
+    use wiremock::matchers::path_regex;
+    let s3 = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path_regex(
+            r"^/media/uploads/\d{4}/\d{2}/\d{2}/[0-9a-f]{32}\.png$",
+        ))
+        .and(|req: &Request| {
+            let header = |n: &str| {
+                req.headers
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            header("authorization").starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+                && header("authorization").contains("/eu-west-3/s3/aws4_request")
+                && header("authorization").contains("Signature=")
+                && !header("x-amz-date").is_empty()
+                && !header("x-amz-content-sha256").is_empty()
+                && req.body == PNG
+        })
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "\"5d41402abc4b2a76b9719d911017c592\""),
+        )
+        .expect(1)
+        .mount(&s3)
+        .await;
+    let app = spawn_app_with(&[
+        ("SOCIALGATE_S3_BUCKET", "media"),
+        ("SOCIALGATE_S3_ENDPOINT", &s3.uri()),
+        ("SOCIALGATE_S3_REGION", "eu-west-3"),
+        ("SOCIALGATE_S3_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        (
+            "SOCIALGATE_S3_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        ),
+        ("SOCIALGATE_S3_PUBLIC_URL", "https://cdn.example"),
+    ])
+    .await;
+    let browser = app.signed_up_client("ada@example.com").await;
+    let key = app.create_api_key(&browser, "agent").await;
+    let (status, body) = app.upload(&key, "cat.png", PNG.to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let path = body["path"].as_str().unwrap();
+    assert!(
+        path.starts_with("https://cdn.example/uploads/") && path.ends_with(".png"),
+        "{path}"
+    );
+    // Nothing stays on local disk.
+    let local: usize = walk(&app.dir.path().join("uploads"));
+    assert_eq!(local, 0);
+}
+
+/// Files under a directory (0 when it does not exist).
+fn walk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}

@@ -22,7 +22,7 @@ after(async () => {
 test("Connect Sandbox on the Channels page connects a channel the API lists", async () => {
   const { context, page } = await signIn(browser, `${server.base}/settings/channels`, "person@example.com", "browser password");
   await page.waitForURL((u) => u.pathname === "/settings/channels");
-  await page.getByRole("button", { name: "Connect Sandbox" }).click();
+  await page.getByRole("button", { name: "Connect Sandbox", exact: true }).click();
   await page.waitForURL((u) => u.pathname === "/settings/channels" && u.searchParams.has("connected"));
   await page.getByText("Sandbox is connected.").waitFor();
   assert.equal(await page.locator("td.status-active").count(), 1);
