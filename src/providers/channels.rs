@@ -12,6 +12,26 @@ use crate::db::schema::{customers, integrations};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 
+/// A counter per organization that moves whenever its channel list changes, so a process that
+/// is the database's one server (SQLite) can keep a rendered list until it does.
+static GENERATIONS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, u64>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// The organization's channel-list generation.
+pub fn generation(org_id: &str) -> u64 {
+    GENERATIONS
+        .lock()
+        .map(|g| g.get(org_id).copied().unwrap_or(0))
+        .unwrap_or(0)
+}
+
+/// Marks the organization's channel list changed (after the change is committed).
+fn changed(org_id: &str) {
+    if let Ok(mut g) = GENERATIONS.lock() {
+        *g.entry(org_id.to_owned()).or_insert(0) += 1;
+    }
+}
+
 /// Posting slots of a new channel, in minutes after midnight UTC (Postiz's default).
 pub const DEFAULT_POSTING_TIMES: &str = r#"[{"time":120},{"time":400},{"time":700}]"#;
 
@@ -183,7 +203,10 @@ pub fn upsert(
         };
         Ok::<_, AppError>(id)
     })
-    .and_then(|id| get(conn, org_id, &id))
+    .and_then(|id| {
+        changed(org_id);
+        get(conn, org_id, &id)
+    })
 }
 
 /// Makes the picked page the channel: its account, name and tokens. When the organization
@@ -232,6 +255,7 @@ pub fn settle_page(
             .execute(conn)?;
         Ok::<_, AppError>(target)
     })?;
+    changed(&waiting.organization_id);
     get(conn, &waiting.organization_id, &id)
 }
 
@@ -267,7 +291,7 @@ pub fn get(conn: &mut DbConn, org_id: &str, id: &str) -> Result<Channel, AppErro
 
 /// Soft-deletes a channel; reconnecting the same account revives it.
 pub fn delete(conn: &mut DbConn, org_id: &str, id: &str) -> Result<(), AppError> {
-    let changed = diesel::update(
+    let n = diesel::update(
         integrations::table
             .filter(integrations::id.eq(id))
             .filter(integrations::organization_id.eq(org_id))
@@ -278,9 +302,10 @@ pub fn delete(conn: &mut DbConn, org_id: &str, id: &str) -> Result<(), AppError>
         integrations::updated_at.eq(now()),
     ))
     .execute(conn)?;
-    if changed == 0 {
+    if n == 0 {
         return Err(AppError::not_found("Channel not found"));
     }
+    changed(org_id);
     Ok(())
 }
 
@@ -298,6 +323,7 @@ pub fn set_disabled(
             integrations::updated_at.eq(now()),
         ))
         .execute(conn)?;
+    changed(org_id);
     Ok(())
 }
 
@@ -358,6 +384,7 @@ pub fn set_preferences(
             integrations::updated_at.eq(now()),
         ))
         .execute(conn)?;
+    changed(org_id);
     Ok(())
 }
 

@@ -38,6 +38,14 @@ pub struct GroupQuery {
     group: Option<String>,
 }
 
+/// Rendered channel lists by (organization, group), with the generation they were made at.
+/// Kept only where this process is the database's one server (SQLite).
+/// (organization, group) → (generation, JSON)
+type Rendered = std::collections::HashMap<(String, Option<String>), (u64, web::Bytes)>;
+
+static RENDERED: std::sync::LazyLock<std::sync::Mutex<Rendered>> =
+    std::sync::LazyLock::new(Default::default);
+
 /// `GET /integrations[?group=]`
 pub async fn list(
     state: web::Data<AppState>,
@@ -47,6 +55,21 @@ pub async fn list(
     caller.require(Scope::IntegrationsRead)?;
     let org = caller.organization_id;
     let group = query.into_inner().group.filter(|g| !g.is_empty());
+    let single = state.db.backend() == crate::config::DbBackend::Sqlite;
+    // Read before the database: a change after this makes the stored copy stale at once.
+    let generation = channels::generation(&org);
+    let cache_key = (org.clone(), group.clone());
+    if single
+        && let Some((made_at, body)) = RENDERED
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&cache_key).cloned())
+        && made_at == generation
+    {
+        return Ok(HttpResponse::Ok()
+            .content_type("application/json")
+            .body(body));
+    }
     let body = state
         .db
         .run(move |conn| {
@@ -59,7 +82,17 @@ pub async fn list(
             )
         })
         .await?;
-    Ok(HttpResponse::Ok().json(body))
+    let bytes =
+        web::Bytes::from(serde_json::to_vec(&body).map_err(|e| AppError::Internal(e.to_string()))?);
+    if single && let Ok(mut rendered) = RENDERED.lock() {
+        if rendered.len() > 10_000 {
+            rendered.clear();
+        }
+        rendered.insert(cache_key, (generation, bytes.clone()));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(bytes))
 }
 
 /// `DELETE /integrations/{id}`: a soft delete.
