@@ -143,7 +143,7 @@ async fn events_arrive_signed_and_failed_deliveries_are_retried() {
         }
     };
     let mut first = Value::Null;
-    for _ in 0..200 {
+    for _ in 0..600 {
         first = deliveries(&browser).await;
         if first[0]["attempts"] == 1 {
             break;
@@ -160,7 +160,7 @@ async fn events_arrive_signed_and_failed_deliveries_are_retried() {
     .await;
     socialgate::publishing::jobs::WAKE.notify_one();
     let mut done = Value::Null;
-    for _ in 0..200 {
+    for _ in 0..600 {
         done = deliveries(&browser).await;
         if done[0]["status"] == "delivered" {
             break;
@@ -180,7 +180,7 @@ async fn events_arrive_signed_and_failed_deliveries_are_retried() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    for _ in 0..200 {
+    for _ in 0..600 {
         if deliveries(&browser).await[0]["event"] == "webhook.test"
             && deliveries(&browser).await[0]["status"] == "delivered"
         {

@@ -40,9 +40,9 @@ fn now_iso() -> String {
     chrono::Utc::now().to_rfc3339()
 }
 
-/// Waits until the post's state is `state` (10 s at most) and returns the post.
+/// Waits until the post's state is `state` (30 s at most: CI machines can be slow) and returns the post.
 async fn wait_for(app: &TestApp, key: &str, id: &str, state: &str) -> Value {
-    for _ in 0..200 {
+    for _ in 0..600 {
         let (_, post) = app.api_get(key, &format!("/posts/{id}")).await;
         if post["state"] == state {
             return post;
@@ -275,7 +275,7 @@ async fn jobs_follow_edits_drafts_deletes_delays_and_repeats() {
     repeating["inter"] = json!(1);
     let id = create(&app, &key, repeating).await;
     let w = start_worker(&app);
-    for _ in 0..200 {
+    for _ in 0..600 {
         let (_, post) = app.api_get(&key, &format!("/posts/{id}")).await;
         if post["values"][0]["state"] == "PUBLISHED" {
             break;
@@ -309,7 +309,7 @@ async fn jobs_follow_edits_drafts_deletes_delays_and_repeats() {
     .await;
     socialgate::publishing::jobs::WAKE.notify_one();
     let mut next_day = None;
-    for _ in 0..200 {
+    for _ in 0..600 {
         let subject = id.clone();
         let rows: Vec<(String, chrono::NaiveDateTime)> = app
             .with_db(move |c| {
@@ -428,7 +428,7 @@ async fn failures_end_or_wait_the_way_their_kind_says() {
     );
     // A transient failure waits with backoff: still queued, the job moved later.
     let mut waited = None;
-    for _ in 0..200 {
+    for _ in 0..600 {
         let subject = busy.clone();
         let job: Option<(i32, Option<String>, chrono::NaiveDateTime)> = app
             .with_db(move |c| {
@@ -724,7 +724,7 @@ async fn a_refused_token_is_refreshed_and_the_publish_retried_and_expiring_token
     .await;
     let w = start_worker(&app);
     let mut renewed = false;
-    for _ in 0..100 {
+    for _ in 0..600 {
         let c = channel.clone();
         let expires: Option<chrono::NaiveDateTime> = app
             .with_db(move |conn| {
