@@ -67,6 +67,18 @@ impl PreSession {
     }
 
     /// The cookie to set when the value is new.
+    /// The response with this visitor's pre-session cookie set (when it is new).
+    pub fn attach(
+        &self,
+        config: &Config,
+        mut response: actix_web::HttpResponse,
+    ) -> actix_web::HttpResponse {
+        if let Some(cookie) = self.cookie(config) {
+            let _ = response.add_cookie(&cookie);
+        }
+        response
+    }
+
     pub fn cookie(&self, config: &Config) -> Option<Cookie<'static>> {
         self.is_new
             .then(|| private_cookie(config, PRE_SESSION_COOKIE, self.value.clone()))

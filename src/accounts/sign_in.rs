@@ -79,13 +79,6 @@ fn signups_open(state: &AppState) -> bool {
     state.config.signups == Signups::Open
 }
 
-fn with_pre_cookie(state: &AppState, pre: &PreSession, mut response: HttpResponse) -> HttpResponse {
-    if let Some(cookie) = pre.cookie(&state.config) {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
-}
-
 /// `GET /signin`
 pub async fn sign_in_page(
     state: web::Data<AppState>,
@@ -100,11 +93,7 @@ pub async fn sign_in_page(
         error: None,
         signups_open: signups_open(&state),
     };
-    Ok(with_pre_cookie(
-        &state,
-        &pre,
-        pages::html(StatusCode::OK, &page)?,
-    ))
+    Ok(pre.attach(&state.config, pages::html(StatusCode::OK, &page)?))
 }
 
 /// `POST /signin`
@@ -226,7 +215,7 @@ pub async fn sign_up_page(
     } else {
         StatusCode::FORBIDDEN
     };
-    Ok(with_pre_cookie(&state, &pre, pages::html(status, &page)?))
+    Ok(pre.attach(&state.config, pages::html(status, &page)?))
 }
 
 fn check_sign_up(form: &SignUpForm) -> Result<(), String> {

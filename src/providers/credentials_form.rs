@@ -73,13 +73,7 @@ fn render_form(
         fields: form_fields(provider, values),
         error,
     };
-    let mut response = pages::html(status, &page)?;
-    if let Some(cookie) = pre.cookie(&state.config) {
-        response
-            .add_cookie(&cookie)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-    }
-    Ok(response)
+    Ok(pre.attach(&state.config, pages::html(status, &page)?))
 }
 
 const NO_FORM: &str = "This network does not connect with a credentials form.";

@@ -110,13 +110,7 @@ async fn render(
         pages: pages_list,
         error,
     };
-    let mut response = pages::html(status, &page)?;
-    if let Some(cookie) = pre.cookie(&state.config) {
-        response
-            .add_cookie(&cookie)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-    }
-    Ok(response)
+    Ok(pre.attach(&state.config, pages::html(status, &page)?))
 }
 
 /// `GET /integrations/social/{provider}/pick?state=…`

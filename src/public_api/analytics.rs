@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::oauth::scopes::Scope;
 use crate::providers::channels::{self, Channel, FreshAuthError};
 use crate::providers::{ChannelAuth, Ctx};
-use crate::publishing::{notifications, posts};
+use crate::publishing::notifications;
 
 #[derive(Deserialize)]
 pub struct DaysQuery {
@@ -135,14 +135,7 @@ pub async fn post(
     caller.require(Scope::AnalyticsRead)?;
     let n = days(&query);
     let org = caller.organization_id.clone();
-    let (post, channel) = state
-        .db
-        .run(move |conn| {
-            let post = posts::get(conn, &org, &id)?;
-            let channel = channels::get(conn, &org, &post.integration_id)?;
-            Ok::<_, AppError>((post, channel))
-        })
-        .await?;
+    let (post, channel) = super::posts::with_channel(&state, &org, &id, false).await?;
     let Some(release) = post.release_id.clone() else {
         return Ok(HttpResponse::Ok().json(json!([])));
     };

@@ -337,6 +337,29 @@ async fn parse_request(
     })
 }
 
+/// A post of the caller's organization and its channel; with `editable`, only a first post not
+/// yet published.
+pub async fn with_channel(
+    state: &AppState,
+    org: &str,
+    id: &str,
+    editable: bool,
+) -> Result<(Post, Channel), AppError> {
+    let (org, id) = (org.to_owned(), id.to_owned());
+    state
+        .db
+        .run(move |conn| {
+            let post = if editable {
+                posts::editable_root(conn, &org, &id)?
+            } else {
+                posts::get(conn, &org, &id)?
+            };
+            let channel = channels::get(conn, &org, &post.integration_id)?;
+            Ok((post, channel))
+        })
+        .await
+}
+
 /// `POST /posts` → 201 `[{"postId","integration"}]`.
 pub async fn create(
     state: web::Data<AppState>,
@@ -469,17 +492,7 @@ pub async fn update(
     caller.require(Scope::PostsWrite)?;
     let org = caller.organization_id.clone();
     let id = id.into_inner();
-    let (root, channel) = {
-        let (org, id) = (org.clone(), id.clone());
-        state
-            .db
-            .run(move |conn| {
-                let root = posts::editable_root(conn, &org, &id)?;
-                let channel = channels::get(conn, &org, &root.integration_id)?;
-                Ok::<_, AppError>((root, channel))
-            })
-            .await?
-    };
+    let (root, channel) = with_channel(&state, &org, &id, true).await?;
     let provider = channel
         .provider()
         .ok_or_else(|| AppError::bad_request("The channel's provider is not available"))?;
@@ -603,17 +616,7 @@ pub async fn set_settings(
         return Invalid::field("settings must be an object").respond();
     };
     let org = caller.organization_id;
-    let (root, channel) = {
-        let (org, id) = (org.clone(), id.into_inner());
-        state
-            .db
-            .run(move |conn| {
-                let root = posts::editable_root(conn, &org, &id)?;
-                let channel = channels::get(conn, &org, &root.integration_id)?;
-                Ok::<_, AppError>((root, channel))
-            })
-            .await?
-    };
+    let (root, channel) = with_channel(&state, &org, &id, true).await?;
     if root.state == posts::QUEUE && root.publish_date < crate::db::now() {
         return Err(AppError::bad_request(
             "This post's time has passed; it can no longer be changed",
@@ -648,14 +651,7 @@ pub async fn missing(
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::PostsRead)?;
     let org = caller.organization_id;
-    let (post, channel) = state
-        .db
-        .run(move |conn| {
-            let post = posts::get(conn, &org, &id)?;
-            let channel = channels::get(conn, &org, &post.integration_id)?;
-            Ok::<_, AppError>((post, channel))
-        })
-        .await?;
+    let (post, channel) = with_channel(&state, &org, &id, false).await?;
     if post.release_id.as_deref() != Some("missing") {
         return Ok(HttpResponse::Ok().json(json!([])));
     }
