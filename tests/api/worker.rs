@@ -91,8 +91,10 @@ async fn a_post_and_its_comment_chain_go_out_once_with_a_notification() {
     )
     .await;
     let w = start_worker(&app);
-    let post = wait_for(&app, &key, &id, "PUBLISHED").await;
+    wait_for(&app, &key, &id, "PUBLISHED").await;
+    // Stopping lets the running job finish its comment chain.
     stop_worker(w).await;
+    let (_, post) = app.api_get(&key, &format!("/posts/{id}")).await;
     let values = post["values"].as_array().unwrap();
     assert!(values.iter().all(|v| {
         v["state"] == "PUBLISHED"
