@@ -104,7 +104,7 @@ pub fn exchange(
     redirect_uri: Option<&str>,
     verifier: Option<&str>,
 ) -> Result<Issued, OAuthError> {
-    let row: Option<CodeRow> = oauth_codes::table
+    let query = oauth_codes::table
         .filter(oauth_codes::code_hash.eq(crypto::sha256_hex(code)))
         .select((
             oauth_codes::id,
@@ -118,10 +118,10 @@ pub fn exchange(
             oauth_codes::code_challenge,
             oauth_codes::expires_at,
             oauth_codes::consumed_at,
-        ))
-        .first(conn)
-        .optional()
-        .map_err(AppError::from)?;
+        ));
+    // The hot path of every exchange: concrete connections cache their prepared statements.
+    let row: Option<CodeRow> =
+        crate::per_backend!(conn, |c| query.first(c).optional()).map_err(AppError::from)?;
     // A code of another client is not touched, so its owner can still redeem it.
     let row = row.filter(|r| r.app_id == client.id).ok_or_else(|| {
         OAuthError::invalid_grant("the code is unknown or was issued to another client")
@@ -166,7 +166,7 @@ pub fn exchange(
 
     let outcome = crate::db::write_transaction(conn, |conn| {
         // Consume the code only while its grant is live: one statement on the success path.
-        let won = diesel::update(
+        let consume = diesel::update(
             oauth_codes::table
                 .find(&row.id)
                 .filter(oauth_codes::consumed_at.is_null())
@@ -176,9 +176,8 @@ pub fn exchange(
                         .filter(oauth_grants::revoked_at.is_null()),
                 )),
         )
-        .set(oauth_codes::consumed_at.eq(now))
-        .execute(conn)?
-            == 1;
+        .set(oauth_codes::consumed_at.eq(now));
+        let won = crate::per_backend!(conn, |c| consume.execute(c))? == 1;
         if !won {
             let consumed: Option<NaiveDateTime> = oauth_codes::table
                 .find(&row.id)

@@ -34,19 +34,19 @@ pub fn mint(
     code_id: Option<&str>,
 ) -> Result<String, AppError> {
     let token = crypto::new_secret(PREFIX, 40);
-    diesel::insert_into(oauth_tokens::table)
-        .values((
-            oauth_tokens::id.eq(crypto::new_id()),
-            oauth_tokens::token_hash.eq(crypto::sha256_hex(&token)),
-            oauth_tokens::grant_id.eq(grant_id),
-            oauth_tokens::app_id.eq(app_id),
-            oauth_tokens::user_id.eq(user_id),
-            oauth_tokens::organization_id.eq(org_id),
-            oauth_tokens::scopes.eq(scopes),
-            oauth_tokens::code_id.eq(code_id),
-            oauth_tokens::created_at.eq(now()),
-        ))
-        .execute(conn)?;
+    let insert = diesel::insert_into(oauth_tokens::table).values((
+        oauth_tokens::id.eq(crypto::new_id()),
+        oauth_tokens::token_hash.eq(crypto::sha256_hex(&token)),
+        oauth_tokens::grant_id.eq(grant_id),
+        oauth_tokens::app_id.eq(app_id),
+        oauth_tokens::user_id.eq(user_id),
+        oauth_tokens::organization_id.eq(org_id),
+        oauth_tokens::scopes.eq(scopes),
+        oauth_tokens::code_id.eq(code_id),
+        oauth_tokens::created_at.eq(now()),
+    ));
+    // Every code exchange runs this: the concrete connection caches the statement.
+    crate::per_backend!(conn, |c| insert.execute(c))?;
     Ok(token)
 }
 
