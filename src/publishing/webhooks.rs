@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::jobs;
 use crate::AppState;
 use crate::config::Config;
-use crate::crypto::{Keys, hex, hmac_sha256, new_id, new_secret};
+use crate::crypto::{hex, hmac_sha256, new_id, new_secret};
 use crate::db::schema::{webhook_deliveries, webhooks};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
@@ -252,7 +252,6 @@ pub fn channel_json(c: &crate::providers::channels::Channel) -> Value {
 /// Delivers one queued event; returns when to try again, if at all.
 pub async fn deliver(
     state: &AppState,
-    keys: &Keys,
     delivery_id: &str,
 ) -> Result<Option<NaiveDateTime>, AppError> {
     let id = delivery_id.to_owned();
@@ -274,7 +273,8 @@ pub async fn deliver(
     if delivery.status != "pending" {
         return Ok(None);
     }
-    let secret = keys
+    let secret = state
+        .keys
         .open(&webhook.secret)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let timestamp = chrono::Utc::now().timestamp();

@@ -179,34 +179,28 @@ async fn refresh_sweep(state: web::Data<AppState>) {
     }
 }
 
-fn run_job<'a>(
-    state: &'a AppState,
-    worker: &'a str,
-    job: Job,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AppError>> + 'a>> {
-    Box::pin(async move {
-        match job.kind.as_str() {
-            posts::PUBLISH => Publish::new(state, worker, job).run().await,
-            webhooks::DELIVER => {
-                let retry = webhooks::deliver(state, &state.keys, &job.subject_id).await?;
-                let id = job.id.clone();
-                match retry {
-                    Some(at) => {
-                        state
-                            .db
-                            .run(move |conn| jobs::release(conn, &id, at, None, &json!({})))
-                            .await
-                    }
-                    None => state.db.run(move |conn| jobs::finish(conn, &id)).await,
+async fn run_job(state: &AppState, worker: &str, job: Job) -> Result<(), AppError> {
+    match job.kind.as_str() {
+        posts::PUBLISH => Publish::new(state, worker, job).run().await,
+        webhooks::DELIVER => {
+            let retry = webhooks::deliver(state, &job.subject_id).await?;
+            let id = job.id.clone();
+            match retry {
+                Some(at) => {
+                    state
+                        .db
+                        .run(move |conn| jobs::release(conn, &id, at, None, &json!({})))
+                        .await
                 }
-            }
-            other => {
-                tracing::error!(kind = other, "unknown job kind; dropping it");
-                let id = job.id.clone();
-                state.db.run(move |conn| jobs::finish(conn, &id)).await
+                None => state.db.run(move |conn| jobs::finish(conn, &id)).await,
             }
         }
-    })
+        other => {
+            tracing::error!(kind = other, "unknown job kind; dropping it");
+            let id = job.id.clone();
+            state.db.run(move |conn| jobs::finish(conn, &id)).await
+        }
+    }
 }
 
 /// One run of a publish job.
@@ -362,11 +356,11 @@ impl<'a> Publish<'a> {
                 .fail(&rows, Some(&channel), "This network is no longer available")
                 .await;
         };
-        let mut auth = match channels::fresh_auth(self.state, &channel).await {
+        let auth = match channels::fresh_auth(self.state, &channel).await {
             Ok(a) => a,
             Err(FreshAuthError::App(e)) => return Err(e),
             Err(FreshAuthError::Provider(e)) => {
-                return self.react(&rows, &channel, provider, None, e).await;
+                return self.react(&rows, &channel, provider, e).await;
             }
         };
         let ctx = Ctx::of(self.state);
@@ -458,7 +452,6 @@ impl<'a> Publish<'a> {
                                     &rows,
                                     &channel,
                                     provider,
-                                    Some(&mut auth),
                                     ProviderError::Disconnected(e.to_string()),
                                 )
                                 .await;
@@ -466,9 +459,7 @@ impl<'a> Publish<'a> {
                     }
                 }
                 Err(e) => {
-                    return self
-                        .react(&rows, &channel, provider, Some(&mut auth), e)
-                        .await;
+                    return self.react(&rows, &channel, provider, e).await;
                 }
             }
         }
@@ -482,7 +473,6 @@ impl<'a> Publish<'a> {
         rows: &[Post],
         channel: &Channel,
         provider: &dyn Provider,
-        _auth: Option<&mut ChannelAuth>,
         error: ProviderError,
     ) -> Result<(), AppError> {
         match error {
