@@ -48,18 +48,22 @@ pub struct StartRequest {
     pub started_by: Option<String>,
 }
 
-/// Why a network is not offered to this organization, if it is not.
+/// Why a network is not offered to this organization, if it is not (`NotAllowed` or
+/// `NotConfigured`; its message is what users read).
 pub fn unavailable(
     config: &Config,
     provider: &dyn Provider,
     app: Option<&AppCredentials>,
-) -> Option<String> {
+) -> Option<StartError> {
     let info = provider.info();
     if info.identifier.starts_with("sandbox") && !config.providers.sandbox {
-        return Some("Integration not allowed".into());
+        return Some(StartError::NotAllowed);
     }
     if info.needs_app_credentials && app.is_none() {
-        return Some(format!("{} API credentials are not configured", info.name));
+        return Some(StartError::NotConfigured(format!(
+            "{} API credentials are not configured",
+            info.name
+        )));
     }
     None
 }
@@ -112,11 +116,7 @@ pub async fn start(state: &AppState, request: StartRequest) -> Result<String, St
         .run(move |conn| credentials::resolve(conn, &keys, &config, &org, provider))
         .await?;
     if let Some(reason) = unavailable(&state.config, provider, app.as_ref()) {
-        return Err(if reason == "Integration not allowed" {
-            StartError::NotAllowed
-        } else {
-            StartError::NotConfigured(reason)
-        });
+        return Err(reason);
     }
     if let Some(refresh) = request.refresh.clone() {
         let org = request.organization_id.clone();
@@ -252,7 +252,7 @@ pub(super) async fn finish(
         .run(move |conn| credentials::resolve(conn, &keys, &config, &org, provider))
         .await?;
     if let Some(reason) = unavailable(&state.config, provider, app.as_ref()) {
-        return Ok(Err(reason));
+        return Ok(Err(reason.to_string()));
     }
     input.secret = match flow.secret.as_deref() {
         Some(sealed) => Some(

@@ -52,7 +52,8 @@ async fn offers(state: &AppState, org_id: &str) -> Result<Vec<Offer>, AppError> 
                     Ok(Offer {
                         identifier: p.info().identifier,
                         name: p.info().name,
-                        unavailable: connect::unavailable(&config, p, app.as_ref()),
+                        unavailable: connect::unavailable(&config, p, app.as_ref())
+                            .map(|r| r.to_string()),
                     })
                 })
                 .collect()
