@@ -1,8 +1,9 @@
 //! The database: one connection type over SQLite and PostgreSQL, a pool, and migrations.
 
+pub mod lane;
 pub mod schema;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -41,6 +42,8 @@ pub enum DbError {
     Migration(String),
     #[error("the database task was cancelled")]
     Blocking,
+    #[error("the write was not committed: {0}")]
+    Commit(String),
 }
 
 /// Opens connections of the backend that the URL's scheme names, never guessing.
@@ -90,6 +93,9 @@ pub struct Db {
     /// One permit per pooled connection: callers wait here, asynchronously, rather than as
     /// blocked threads inside the pool.
     permits: Arc<Semaphore>,
+    /// SQLite's write lane, started on first use, and the URL its connection opens.
+    lane: Arc<OnceLock<lane::Lane>>,
+    url: Arc<str>,
 }
 
 /// A pooled connection.
@@ -156,6 +162,8 @@ impl Db {
             pool,
             backend,
             permits: Arc::new(Semaphore::new(max as usize)),
+            lane: Arc::default(),
+            url: url.trim().into(),
         })
     }
 
@@ -189,6 +197,39 @@ impl Db {
         })
         .await
         .map_err(|_| E::from(DbError::Blocking))?
+    }
+
+    /// Runs `f` as a write transaction and returns its result once committed; `f`'s writes are
+    /// undone when it returns an error. On SQLite it joins the write lane (`lane.rs`), whose
+    /// batches commit together; on PostgreSQL it is `write_transaction` on a pooled connection.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
+        if self.backend == DbBackend::Postgres {
+            return self.run(|conn| write_transaction(conn, f)).await;
+        }
+        let lane = match self.lane.get() {
+            Some(lane) => lane,
+            None => {
+                let manager = Manager {
+                    backend: self.backend,
+                    url: self.url.to_string(),
+                };
+                let started = lane::Lane::start(move || {
+                    manager
+                        .connect()
+                        .map_err(|e| DbError::Connect(e.to_string()))
+                })
+                .map_err(E::from)?;
+                // Two callers may race to start it: the loser's lane ends with its handle.
+                let _ = self.lane.set(started);
+                self.lane.get().expect("the lane was just set")
+            }
+        };
+        lane.run(f).await
     }
 
     /// Applies pending migrations; on PostgreSQL under an advisory lock so instances can start together.
@@ -235,32 +276,47 @@ macro_rules! per_backend {
 /// more), so letting our own writers queue here instead keeps a busy server from sleeping.
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Holds this process's SQLite write lock.
+fn writer_lock() -> std::sync::MutexGuard<'static, ()> {
+    // A panic elsewhere while holding the lock leaves no state to protect.
+    SQLITE_WRITER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Runs `f` in a write transaction: on SQLite one writer of this process at a time, with the
 /// write lock taken at `BEGIN` (so no read inside can be invalidated by another writer); on
-/// PostgreSQL an ordinary transaction.
+/// PostgreSQL an ordinary transaction. Inside a transaction already (the write lane's batch) it
+/// is a savepoint.
 pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    match conn {
-        DbConn::Pg(_) => conn.transaction(f),
-        DbConn::Sqlite(_) => {
-            // A panic elsewhere while holding the lock leaves no state to protect.
-            let _writer = SQLITE_WRITER
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            conn.batch_execute("BEGIN IMMEDIATE")?;
-            match f(conn) {
-                Ok(value) => {
-                    conn.batch_execute("COMMIT")?;
-                    Ok(value)
-                }
-                Err(e) => {
-                    let _ = conn.batch_execute("ROLLBACK");
-                    Err(e)
-                }
-            }
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConn::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    let open = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+        .transaction_depth()?
+        .is_some();
+    if open {
+        return conn.transaction(f);
+    }
+    let _writer = writer_lock();
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let DbConn::Sqlite(sqlite) = conn else {
+        unreachable!("still the same connection");
+    };
+    match result {
+        Ok(value) => {
+            <AnsiTransactionManager as TransactionManager<_>>::commit_transaction(sqlite)?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = <AnsiTransactionManager as TransactionManager<_>>::rollback_transaction(sqlite);
+            Err(e)
         }
     }
 }

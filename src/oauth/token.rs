@@ -141,11 +141,16 @@ pub async fn token(
     let redirect_uri = params.one("redirect_uri")?.map(str::to_owned);
     let verifier = params.one("code_verifier")?.map(str::to_owned);
     let keys = throttle_keys(&req, &creds.client_id);
-    // The whole exchange in one trip to the blocking pool.
+    // The whole exchange as one write: on SQLite it joins the write lane, whose batches commit
+    // together. Refusals are results, not errors, so what they wrote (a failure counted, the
+    // tokens of a replayed code revoked) is committed with them.
     let issued = state
         .db
-        .run(move |conn| {
-            let client = authenticate_on(conn, &creds, &keys)?;
+        .write(move |conn| {
+            let client = match authenticate_on(conn, &creds, &keys) {
+                Ok(client) => client,
+                Err(refused) => return Ok(Err(refused)),
+            };
             let result = codes::exchange(
                 conn,
                 &client,
@@ -158,9 +163,10 @@ pub async fn token(
             {
                 record_failure(conn, &keys)?;
             }
-            result
+            Ok::<_, AppError>(result)
         })
-        .await?;
+        .await
+        .map_err(OAuthError::from)??;
     Ok(token_response(
         issued.organization_id,
         issued.access_token,
