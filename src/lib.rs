@@ -51,6 +51,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Where uploads are kept.
     pub store: media::storage::Store,
+    /// Access tokens resolved lately (used on SQLite only).
+    pub tokens: oauth::tokens::Cache,
 }
 
 /// The Content-Security-Policy of every response: our own files only, never framed.
@@ -172,6 +174,7 @@ pub fn prepare(config: Config, production: bool) -> Result<web::Data<AppState>, 
         http: providers::http::client(),
         config,
         db,
+        tokens: Default::default(),
     }))
 }
 

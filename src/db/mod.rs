@@ -1,6 +1,7 @@
 //! The database: one connection type over SQLite and PostgreSQL, a pool, and migrations.
 
 pub mod lane;
+pub mod revocations;
 pub mod schema;
 
 use std::sync::{Arc, OnceLock};
@@ -51,6 +52,27 @@ pub enum DbError {
 pub struct Manager {
     backend: DbBackend,
     url: String,
+    /// SQLite's revocation signal, moved by every connection that ends a token.
+    signal: Option<Arc<revocations::Signal>>,
+}
+
+impl Manager {
+    fn new(backend: DbBackend, url: &str) -> Result<Manager, DbError> {
+        let url = url.trim().to_owned();
+        let signal = match backend {
+            DbBackend::Postgres => None,
+            DbBackend::Sqlite => Some(Arc::new(
+                revocations::Signal::open(sqlite_path(&url)).map_err(|e| {
+                    DbError::Connect(format!("cannot open the revocation signal: {e}"))
+                })?,
+            )),
+        };
+        Ok(Manager {
+            backend,
+            url,
+            signal,
+        })
+    }
 }
 
 impl ManageConnection for Manager {
@@ -70,6 +92,10 @@ impl ManageConnection for Manager {
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
+                if let Some(signal) = &self.signal {
+                    revocations::watch(&mut conn, signal.clone())
+                        .map_err(r2d2::Error::QueryError)?;
+                }
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -93,9 +119,10 @@ pub struct Db {
     /// One permit per pooled connection: callers wait here, asynchronously, rather than as
     /// blocked threads inside the pool.
     permits: Arc<Semaphore>,
-    /// SQLite's write lane, started on first use, and the URL its connection opens.
+    /// SQLite's write lane, started on first use, with what its connection needs.
     lane: Arc<OnceLock<lane::Lane>>,
     url: Arc<str>,
+    signal: Option<Arc<revocations::Signal>>,
 }
 
 /// A pooled connection.
@@ -112,12 +139,9 @@ impl Db {
     pub fn connect_one(url: &str) -> Result<DbConn, DbError> {
         let backend = backend_of(url).map_err(DbError::Url)?;
         Self::prepare_sqlite_dir(backend, url)?;
-        Manager {
-            backend,
-            url: url.trim().to_owned(),
-        }
-        .connect()
-        .map_err(|e| DbError::Connect(e.to_string()))
+        Manager::new(backend, url)?
+            .connect()
+            .map_err(|e| DbError::Connect(e.to_string()))
     }
 
     fn prepare_sqlite_dir(backend: DbBackend, url: &str) -> Result<(), DbError> {
@@ -147,10 +171,8 @@ impl Db {
             .min_idle(Some(1))
             .test_on_check_out(backend == DbBackend::Postgres)
             .connection_timeout(Duration::from_secs(5));
-        let manager = Manager {
-            backend,
-            url: url.trim().to_owned(),
-        };
+        let manager = Manager::new(backend, url)?;
+        let signal = manager.signal.clone();
         let pool = if check {
             builder
                 .build(manager)
@@ -164,6 +186,7 @@ impl Db {
             permits: Arc::new(Semaphore::new(max as usize)),
             lane: Arc::default(),
             url: url.trim().into(),
+            signal,
         })
     }
 
@@ -174,6 +197,11 @@ impl Db {
     /// A connection for synchronous callers (the command line, blocking tasks).
     pub fn get(&self) -> Result<PooledConn, DbError> {
         Ok(self.pool.get()?)
+    }
+
+    /// The revocation signal's value (SQLite; `None` on PostgreSQL or when unreadable).
+    pub fn revocation_signal(&self) -> Option<u64> {
+        self.signal.as_ref()?.read()
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.
@@ -217,6 +245,7 @@ impl Db {
                 let manager = Manager {
                     backend: self.backend,
                     url: self.url.to_string(),
+                    signal: self.signal.clone(),
                 };
                 let started = lane::Lane::start(move || {
                     manager

@@ -1,12 +1,16 @@
 //! Access tokens: `pos_` + 40 alphanumerics, stored as SHA-256, never expiring, revocable.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::scopes::Scopes;
 use crate::crypto;
 use crate::db::schema::{members, oauth_grants, oauth_tokens};
-use crate::db::{DbConn, now};
+use crate::db::{Db, DbConn, now};
 use crate::error::AppError;
 use crate::per_backend;
 
@@ -135,6 +139,54 @@ pub fn resolve(conn: &mut DbConn, token: &str) -> Result<Option<TokenInfo>, AppE
         }
     }
     Ok(Some(info))
+}
+
+/// Tokens this server resolved lately, by SHA-256, each with the database's revocation signal
+/// as it read before the token's lookup (`db/revocations.rs`). An entry is trusted only while
+/// the signal still reads the same, so a revocation by any connection or process of ours refuses
+/// the token on the very next request; after a minute the token is looked up again, which also
+/// records its use. SQLite only: PostgreSQL has no signal, and every request asks the database.
+#[derive(Default)]
+pub struct Cache {
+    entries: Mutex<HashMap<String, (TokenInfo, u64, Instant)>>,
+}
+
+/// How long an entry is trusted before the token is looked up again.
+const TRUST: std::time::Duration = std::time::Duration::from_secs(60);
+/// Entries kept at most; when full, the cache starts over.
+const MAX_ENTRIES: usize = 10_000;
+
+impl Cache {
+    /// The live token behind `token`, when an entry is fresh and the signal has not moved.
+    /// `None` means "look it up", never "refused".
+    pub fn get(&self, db: &Db, token: &str) -> Option<TokenInfo> {
+        let hash = crypto::sha256_hex(token);
+        let entries = self.entries.lock().ok()?;
+        let (info, signal, at) = entries.get(&hash)?;
+        (at.elapsed() <= TRUST && db.revocation_signal() == Some(*signal)).then(|| info.clone())
+    }
+
+    /// Resolves `token` in the database and keeps it when live; `signal` must be read before.
+    pub fn resolve(
+        &self,
+        conn: &mut DbConn,
+        token: &str,
+        signal: Option<u64>,
+    ) -> Result<Option<TokenInfo>, AppError> {
+        let info = resolve(conn, token)?;
+        if let (Some(info), Some(signal)) = (&info, signal)
+            && let Ok(mut entries) = self.entries.lock()
+        {
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(
+                crypto::sha256_hex(token),
+                (info.clone(), signal, Instant::now()),
+            );
+        }
+        Ok(info)
+    }
 }
 
 /// The token, if it is live and was issued to `app_id` (introspection never reveals others').

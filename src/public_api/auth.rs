@@ -78,11 +78,20 @@ impl FromRequest for Caller {
             let credential =
                 credential.ok_or_else(|| AppError::Unauthorized("No API Key found".into()))?;
             if credential.starts_with(tokens::PREFIX) {
-                let info = state
-                    .db
-                    .run(move |conn| tokens::resolve(conn, &credential))
-                    .await?
-                    .ok_or_else(|| AppError::Unauthorized("Invalid OAuth token".into()))?;
+                // On SQLite, what was resolved a moment ago is reused while the revocation
+                // signal has not moved (`tokens::Cache`).
+                let info = match state.tokens.get(&state.db, &credential) {
+                    Some(info) => info,
+                    None => {
+                        let signal = state.db.revocation_signal();
+                        let cache = state.clone();
+                        state
+                            .db
+                            .run(move |conn| cache.tokens.resolve(conn, &credential, signal))
+                            .await?
+                            .ok_or_else(|| AppError::Unauthorized("Invalid OAuth token".into()))?
+                    }
+                };
                 return Ok(Caller {
                     organization_id: info.organization_id,
                     scopes: info.scopes,

@@ -311,3 +311,79 @@ async fn metadata_describes_the_server() {
     );
     assert_eq!(m["scopes_supported"].as_array().unwrap().len(), 7);
 }
+
+/// A token in use is refused on the very next request after a change made elsewhere — another
+/// connection, as another process or `socialgate admin` would make it — ends it: its revocation,
+/// or its user leaving the organization.
+#[actix_web::test]
+async fn a_token_ended_by_another_connection_is_refused_on_the_next_request() {
+    use diesel::prelude::*;
+    use socialgate::db::schema::{members, oauth_tokens};
+
+    let app = spawn_app().await;
+    let browser = app.signed_up_client("owner@example.com").await;
+    let org = app.org_of("owner@example.com").await;
+    let registered = app.register_app(&org, &[CB], false).await;
+    let secret = registered.client_secret.clone().unwrap();
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        let code = app
+            .obtain_code(
+                &browser,
+                &[
+                    ("client_id", &registered.client_id),
+                    ("response_type", "code"),
+                ],
+            )
+            .await;
+        let r = app
+            .token_request(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", &registered.client_id),
+                ("client_secret", &secret),
+            ])
+            .await;
+        let body: Value = r.json().await.unwrap();
+        tokens.push(body["access_token"].as_str().unwrap().to_owned());
+    }
+    let (first, second) = (tokens[0].clone(), tokens[1].clone());
+    // Used a few times, so a server that keeps tokens in memory has them.
+    for token in [&first, &second, &first, &second] {
+        assert_eq!(app.is_connected(Some(token)).await.0, StatusCode::OK);
+    }
+
+    let url = app.state.config.database_url.clone();
+    let hash = socialgate::crypto::sha256_hex(&first);
+    tokio::task::spawn_blocking(move || {
+        let mut conn = socialgate::db::Db::connect_one(&url).unwrap();
+        diesel::update(oauth_tokens::table.filter(oauth_tokens::token_hash.eq(hash)))
+            .set(oauth_tokens::revoked_at.eq(socialgate::db::now()))
+            .execute(&mut conn)
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        app.is_connected(Some(&first)).await,
+        (
+            StatusCode::UNAUTHORIZED,
+            json!({"msg": "Invalid OAuth token"})
+        )
+    );
+    assert_eq!(app.is_connected(Some(&second)).await.0, StatusCode::OK);
+
+    let url = app.state.config.database_url.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = socialgate::db::Db::connect_one(&url).unwrap();
+        diesel::delete(members::table.filter(members::organization_id.eq(org)))
+            .execute(&mut conn)
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        app.is_connected(Some(&second)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -1,0 +1,4 @@
+DROP TRIGGER member_removed;
+DROP TRIGGER member_changed;
+DROP TRIGGER token_deleted;
+DROP TRIGGER token_changed;
