@@ -1,0 +1,2 @@
+-- Nothing was added on PostgreSQL.
+SELECT 1;
