@@ -161,9 +161,11 @@ impl Cache {
     /// `None` means "look it up", never "refused".
     pub fn get(&self, db: &Db, token: &str) -> Option<TokenInfo> {
         let hash = crypto::sha256_hex(token);
+        // Read before taking the lock, so the file read never holds other requests up.
+        let current = db.revocation_signal()?;
         let entries = self.entries.lock().ok()?;
         let (info, signal, at) = entries.get(&hash)?;
-        (at.elapsed() <= TRUST && db.revocation_signal() == Some(*signal)).then(|| info.clone())
+        (at.elapsed() <= TRUST && current == *signal).then(|| info.clone())
     }
 
     /// Resolves `token` in the database and keeps it when live; `signal` must be read before.
