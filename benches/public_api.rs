@@ -90,7 +90,7 @@ fn provisioned(
         ("SOCIALGATE_API_RATE".to_owned(), "1000000000".to_owned()),
     ];
     let config =
-        Config::from_lookup(|n| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()))?;
+        Config::from_lookup(move |n| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()))?;
     let state = socialgate::prepare(config, false)?;
     let mut conn = state.db.get()?;
     let (_, org) = users::create_user(

@@ -34,7 +34,7 @@ fn run(label: &str, database_url: &str, total: usize, workers: usize) -> anyhow:
         ),
     ];
     let config =
-        Config::from_lookup(|n| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()))?;
+        Config::from_lookup(move |n| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()))?;
     let state = socialgate::prepare(config, false)?;
     let due = socialgate::db::now() + chrono::Duration::seconds(3);
     {

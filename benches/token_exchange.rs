@@ -90,7 +90,7 @@ fn main() -> anyhow::Result<()> {
         ("SOCIALGATE_API_RATE".to_owned(), "100000000".to_owned()),
     ];
     let config =
-        Config::from_lookup(|n| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()))?;
+        Config::from_lookup(move |n| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()))?;
     let state = socialgate::prepare(config, false)?;
 
     // One user, one organization, one confidential app, and a code per exchange.

@@ -66,32 +66,104 @@ pub struct S3Config {
     pub public_url: String,
 }
 
-/// Names of the instance-wide provider credentials, as Postiz spells them.
-pub const PROVIDER_ENV_NAMES: &[&str] = &[
-    "X_API_KEY",
-    "X_API_SECRET",
-    "MASTODON_URL",
-    "MASTODON_CLIENT_ID",
-    "MASTODON_CLIENT_SECRET",
-    "DISCORD_BOT_TOKEN_ID",
-    "SLACK_SIGNING_SECRET",
-];
+/// What the process environment held at start, for the settings each network names itself
+/// (Postiz's instance-wide credentials such as `X_API_KEY`): config knows no network.
+#[derive(Clone)]
+pub struct Environment(std::sync::Arc<Lookup>);
+
+/// Reads one variable.
+type Lookup = dyn Fn(&str) -> Option<String> + Send + Sync;
+
+impl Environment {
+    /// The non-empty, trimmed value of a variable.
+    pub fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Values may be secrets: never printed.
+        f.write_str("Environment(..)")
+    }
+}
+
+/// `SOCIALGATE_PROVIDER_HOSTS`: hosts of the networks' APIs sent elsewhere (a local fake,
+/// staging, an egress proxy). Scheme, host and port are replaced; path and query are kept.
+#[derive(Clone, Debug, Default)]
+pub struct ProviderHosts(Vec<(String, url::Url)>);
+
+impl ProviderHosts {
+    /// Parses space- or comma-separated `host=base-url` pairs.
+    pub fn parse(value: &str) -> Result<ProviderHosts, String> {
+        let mut pairs = Vec::new();
+        for pair in value
+            .split([' ', ',', '\n'])
+            .filter(|p| !p.trim().is_empty())
+        {
+            let (host, base) = pair.trim().split_once('=').ok_or_else(|| {
+                format!(
+                    "{pair:?} is not host=base-url (e.g. graph.facebook.com=http://127.0.0.1:9001)"
+                )
+            })?;
+            let host = host.trim().to_ascii_lowercase();
+            if host.is_empty() || host.contains(['/', ':', '@']) {
+                return Err(format!("{host:?} is not a host name"));
+            }
+            let base = url::Url::parse(base.trim())
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .filter(|u| u.path() == "/" && u.query().is_none() && u.username().is_empty())
+                .ok_or_else(|| {
+                    format!("{base:?} is not a base URL such as http://127.0.0.1:9001")
+                })?;
+            pairs.push((host, base));
+        }
+        Ok(ProviderHosts(pairs))
+    }
+
+    /// The URL with its scheme, host and port replaced when its host is listed.
+    pub fn rewrite(&self, url: &str) -> String {
+        let Ok(mut parsed) = url::Url::parse(url) else {
+            return url.to_owned();
+        };
+        let Some(host) = parsed.host_str().map(str::to_ascii_lowercase) else {
+            return url.to_owned();
+        };
+        let Some((_, base)) = self.0.iter().find(|(h, _)| *h == host) else {
+            return url.to_owned();
+        };
+        // `set_scheme` refuses some changes (e.g. to a non-special scheme); both are special.
+        let _ = parsed.set_scheme(base.scheme());
+        let _ = parsed.set_host(base.host_str());
+        let _ = parsed.set_port(base.port());
+        parsed.to_string()
+    }
+
+    /// Whether a host is sent elsewhere.
+    pub fn lists(&self, host: &str) -> bool {
+        self.0.iter().any(|(h, _)| h.eq_ignore_ascii_case(host))
+    }
+}
 
 /// How the provider layer is configured.
 #[derive(Clone, Debug)]
 pub struct ProviderConfig {
-    /// Whether the built-in sandbox network is offered.
-    pub sandbox: bool,
-    /// Whether the instance-wide credentials below may be used when an organization has none.
+    /// `SOCIALGATE_SANDBOX`: whether the built-in networks are offered; unset, they are unless
+    /// instance-wide credentials are in use (the registry decides, knowing their names).
+    pub sandbox: Option<bool>,
+    /// Whether the instance-wide credentials may be used when an organization has none.
     pub env_credentials: bool,
-    /// Values of [`PROVIDER_ENV_NAMES`] that are set.
-    pub env: std::collections::BTreeMap<String, String>,
+    /// The environment, where each network finds its instance-wide credentials.
+    pub env: Environment,
     /// Path prefix of the callback URLs (`/postiz` by default, as the tenant guide expects).
     pub callback_prefix: String,
     /// Hosts a `returnURL` may send the user back to: exact names or `*.example.com`.
     pub return_url_hosts: Vec<String>,
-    /// Base URL of the X API (OAuth 1.0a endpoints, `/2/tweets`, media upload).
-    pub x_api_url: String,
+    /// Where requests to the networks' hosts go instead (`SOCIALGATE_PROVIDER_HOSTS`).
+    pub hosts: ProviderHosts,
 }
 
 /// One bad variable: the message names it, and the process exits with code 2.
@@ -115,11 +187,16 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/socialgate.db";
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        let snapshot: std::collections::HashMap<String, String> = std::env::vars().collect();
+        Self::from_lookup(move |name| snapshot.get(name).cloned())
     }
 
     /// Reads configuration through `get`, so tests can supply their own variables.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Result<Self, ConfigError> {
+        let get = std::sync::Arc::new(get);
+        let env = Environment(get.clone());
         let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
 
         let listen = match var("SOCIALGATE_LISTEN") {
@@ -189,7 +266,7 @@ impl Config {
                 .map_err(|e| invalid("RUST_LOG", format!("{filter:?} is not a log filter: {e}")))?;
         }
 
-        let providers = provider_config(&var)?;
+        let providers = provider_config(&var, env)?;
         let fetch_trusted = var("SOCIALGATE_FETCH_TRUSTED_HOSTS")
             .map(|v| {
                 v.split(',')
@@ -335,19 +412,17 @@ fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
     }
 }
 
-fn provider_config(var: &dyn Fn(&str) -> Option<String>) -> Result<ProviderConfig, ConfigError> {
+fn provider_config(
+    var: &dyn Fn(&str) -> Option<String>,
+    env: Environment,
+) -> Result<ProviderConfig, ConfigError> {
     let env_credentials = match var("SOCIALGATE_ENV_PROVIDER_CREDENTIALS") {
         Some(v) => parse_bool("SOCIALGATE_ENV_PROVIDER_CREDENTIALS", &v)?,
         None => false,
     };
-    let env: std::collections::BTreeMap<String, String> = PROVIDER_ENV_NAMES
-        .iter()
-        .filter_map(|name| var(name).map(|v| ((*name).to_owned(), v.trim().to_owned())))
-        .collect();
-    // The sandbox is on by default only when no instance-wide credentials are in use.
     let sandbox = match var("SOCIALGATE_SANDBOX") {
-        Some(v) => parse_bool("SOCIALGATE_SANDBOX", &v)?,
-        None => !env_credentials || env.is_empty(),
+        Some(v) => Some(parse_bool("SOCIALGATE_SANDBOX", &v)?),
+        None => None,
     };
     let callback_prefix = match var("SOCIALGATE_PROVIDER_CALLBACK_PREFIX") {
         None => "/postiz".to_owned(),
@@ -370,9 +445,9 @@ fn provider_config(var: &dyn Fn(&str) -> Option<String>) -> Result<ProviderConfi
                 .collect()
         })
         .unwrap_or_default();
-    let x_api_url = match var("SOCIALGATE_X_API_URL") {
-        None => "https://api.x.com".to_owned(),
-        Some(v) => parse_public_url(&v).map_err(|m| invalid("SOCIALGATE_X_API_URL", m))?,
+    let hosts = match var("SOCIALGATE_PROVIDER_HOSTS") {
+        None => ProviderHosts::default(),
+        Some(v) => ProviderHosts::parse(&v).map_err(|m| invalid("SOCIALGATE_PROVIDER_HOSTS", m))?,
     };
     Ok(ProviderConfig {
         sandbox,
@@ -380,7 +455,7 @@ fn provider_config(var: &dyn Fn(&str) -> Option<String>) -> Result<ProviderConfi
         env,
         callback_prefix,
         return_url_hosts,
-        x_api_url,
+        hosts,
     })
 }
 
@@ -461,5 +536,36 @@ mod tests {
         let c = config(&[("SOCIALGATE_PUBLIC_URL", "https://gate.example.com/")]).unwrap();
         assert_eq!(c.public_url, "https://gate.example.com");
         assert!(c.https());
+    }
+
+    #[test]
+    fn provider_hosts_replace_scheme_host_and_port_only() {
+        let hosts = ProviderHosts::parse(
+            "graph.facebook.com=http://127.0.0.1:9001, api.x.com=https://proxy.example:8443",
+        )
+        .unwrap();
+        assert_eq!(
+            hosts.rewrite("https://graph.facebook.com/v20.0/me/accounts?fields=id,name"),
+            "http://127.0.0.1:9001/v20.0/me/accounts?fields=id,name"
+        );
+        assert_eq!(
+            hosts.rewrite("https://API.X.com/2/tweets"),
+            "https://proxy.example:8443/2/tweets"
+        );
+        assert_eq!(
+            hosts.rewrite("https://upload.x.com/2/media"),
+            "https://upload.x.com/2/media"
+        );
+        assert!(hosts.lists("api.x.com"));
+        for bad in [
+            "api.x.com",
+            "api.x.com=ftp://x",
+            "api.x.com=http://h/path",
+            "a/b=http://h",
+        ] {
+            assert!(ProviderHosts::parse(bad).is_err(), "{bad}");
+        }
+        let err = config(&[("SOCIALGATE_PROVIDER_HOSTS", "nonsense")]).unwrap_err();
+        assert_eq!(err.var, "SOCIALGATE_PROVIDER_HOSTS");
     }
 }

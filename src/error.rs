@@ -110,7 +110,7 @@ impl ResponseError for AppError {
         builder.insert_header((header::CACHE_CONTROL, "no-store"));
         match self {
             AppError::SignInRequired { next } => {
-                let location = format!("/signin?next={}", crate::pages::url_encode(next));
+                let location = format!("/signin?next={}", crate::percent::url_encode(next));
                 return builder.insert_header((header::LOCATION, location)).finish();
             }
             AppError::TooManyRequests { retry_after } => {

@@ -23,6 +23,7 @@ pub mod error;
 pub mod media;
 pub mod oauth;
 pub mod pages;
+pub mod percent;
 pub mod providers;
 pub mod public_api;
 pub mod publishing;

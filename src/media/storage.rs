@@ -64,6 +64,45 @@ impl Store {
             Store::S3 { public_url, .. } => format!("{public_url}/{key}"),
         }
     }
+
+    /// The bucket key behind one of our own object URLs (`{public URL}/uploads/…`).
+    pub fn bucket_key<'a>(&self, url: &'a str) -> Option<&'a str> {
+        match self {
+            Store::Local => None,
+            Store::S3 { public_url, .. } => url
+                .strip_prefix(public_url.as_str())?
+                .strip_prefix('/')
+                .filter(|key| key.starts_with("uploads/") && !key.contains("..")),
+        }
+    }
+
+    /// Streams an object of the bucket into `dest`; returns its size.
+    pub async fn download(&self, key: &str, dest: &Path) -> Result<u64, object_store::Error> {
+        use futures_util::StreamExt;
+        let Store::S3 { bucket, .. } = self else {
+            return Err(object_store::Error::NotImplemented {
+                operation: "download from local storage".into(),
+                implementer: "Store::Local".into(),
+            });
+        };
+        let io = |e: std::io::Error| object_store::Error::Generic {
+            store: "S3",
+            source: Box::new(e),
+        };
+        let mut stream = bucket
+            .get(&object_store::path::Path::from(key))
+            .await?
+            .into_stream();
+        let mut file = tokio::fs::File::create(dest).await.map_err(io)?;
+        let mut size = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            size += chunk.len() as u64;
+            file.write_all(&chunk).await.map_err(io)?;
+        }
+        file.flush().await.map_err(io)?;
+        Ok(size)
+    }
 }
 
 /// A file being written.

@@ -224,7 +224,7 @@ pub async fn authorize(
         let next = format!("/oauth/authorize?{}", req.query_string());
         return Ok(pages::see_other(&format!(
             "/signin?next={}",
-            pages::url_encode(&next)
+            crate::percent::url_encode(&next)
         )));
     };
     let (sid, app_id) = (me.session_id.clone(), app.id.clone());

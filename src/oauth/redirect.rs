@@ -67,7 +67,7 @@ pub fn with_params(uri: &str, params: &[(&str, &str)]) -> String {
         out.push(sep);
         out.push_str(k);
         out.push('=');
-        out.push_str(&crate::pages::url_encode(v));
+        out.push_str(&crate::percent::url_encode(v));
         sep = '&';
     }
     out

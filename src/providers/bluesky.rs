@@ -8,15 +8,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::api::{Api, Auth};
 use super::credentials::check_instance_url;
-use super::http::{fetch_media, send_json};
+use super::medium::{MediaKind, Medium};
 use super::text::links;
 use super::{
     AppCredentials, AuthInput, AuthKind, AuthStart, ChannelAuth, ConnectedAccount, Ctx,
-    CustomField, Editor, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo,
-    Published, RefreshPolicy, Thread, Tokens,
+    CustomField, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo, Published,
+    RefreshPolicy, Thread, Tokens,
 };
-use crate::pages::url_encode;
 
 pub struct Bluesky;
 
@@ -24,17 +24,12 @@ static INFO: ProviderInfo = ProviderInfo {
     identifier: "bluesky",
     name: "Bluesky",
     auth: AuthKind::Credentials,
-    scopes: &[],
-    editor: Editor::Normal,
     max_length: 300,
     max_concurrent_jobs: 2,
-    between_steps: false,
     refresh: RefreshPolicy::BeforeExpiry,
-    needs_app_credentials: false,
-    has_instance_url: false,
-    unprefixed_callback: false,
     rules: "Bluesky posts have at most 300 characters and 4 pictures of at most 1 MB each.",
-    pacing: None,
+    summary: "A form on socialgate: service URL, handle or email, **app password**, checked with the server before saving",
+    ..ProviderInfo::DEFAULT
 };
 
 static FIELDS: [CustomField; 3] = [
@@ -62,7 +57,7 @@ static FIELDS: [CustomField; 3] = [
 ];
 
 /// Bluesky's limit for one image blob.
-const IMAGE_LIMIT: usize = 1_000_000;
+const IMAGE_LIMIT: u64 = 1_000_000;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -127,117 +122,59 @@ fn mentions(text: &str) -> Vec<(usize, usize, String)> {
     out
 }
 
-impl Bluesky {
-    async fn facets(&self, ctx: &Ctx<'_>, service: &str, text: &str) -> Vec<Value> {
-        let mut facets: Vec<Value> = links(text)
-            .into_iter()
-            .map(|(start, end)| {
-                json!({
-                    "index": { "byteStart": start, "byteEnd": end },
-                    "features": [{ "$type": "app.bsky.richtext.facet#link", "uri": &text[start..end] }]
-                })
-            })
-            .collect();
-        for (start, end, handle) in mentions(text) {
-            // A handle that does not resolve stays plain text.
-            let resolved: Result<Value, _> = send_json(
-                self,
-                ctx.http.get(format!(
-                    "{service}/xrpc/com.atproto.identity.resolveHandle?handle={}",
-                    url_encode(&handle)
-                )),
-            )
-            .await;
-            if let Some(did) = resolved
-                .ok()
-                .and_then(|v| v.get("did").and_then(Value::as_str).map(str::to_owned))
-            {
-                facets.push(json!({
-                    "index": { "byteStart": start, "byteEnd": end },
-                    "features": [{ "$type": "app.bsky.richtext.facet#mention", "did": did }]
-                }));
-            }
-        }
-        facets
-    }
+/// The channel's service (its PDS), where its records live.
+fn service(auth: &ChannelAuth) -> Result<&str, ProviderError> {
+    auth.instance_url
+        .as_deref()
+        .ok_or_else(|| ProviderError::Disconnected("the channel has no service URL".into()))
+}
 
-    async fn record(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        thread: Option<&Thread>,
-    ) -> Result<PostOutcome, ProviderError> {
-        let service = auth
-            .instance_url
-            .as_deref()
-            .ok_or_else(|| ProviderError::Disconnected("the channel has no service URL".into()))?;
-        let token = &auth.access_token;
-        let mut images = Vec::new();
-        for m in &post.media {
-            let (bytes, mime) = fetch_media(ctx, &m.path).await?;
-            if !mime.starts_with("image/") {
-                return Err(ProviderError::BadBody("Bluesky takes pictures only".into()));
-            }
-            if bytes.len() > IMAGE_LIMIT {
-                return Err(ProviderError::BadBody(format!(
-                    "Bluesky takes pictures of at most 1 MB; {} has {} bytes",
-                    m.path,
-                    bytes.len()
-                )));
-            }
-            let blob: Blob = send_json(
-                self,
-                ctx.http
-                    .post(format!("{service}/xrpc/com.atproto.repo.uploadBlob"))
-                    .bearer_auth(token)
-                    .header("Content-Type", mime)
-                    .body(bytes),
-            )
-            .await?;
-            images.push(json!({ "alt": m.alt.clone().unwrap_or_default(), "image": blob.blob }));
+/// Link facets, and mention facets for handles that resolve (others stay plain text).
+async fn facets(api: &Api<'_>, text: &str) -> Vec<Value> {
+    let mut facets: Vec<Value> = links(text)
+        .into_iter()
+        .map(|(start, end)| {
+            json!({
+                "index": { "byteStart": start, "byteEnd": end },
+                "features": [{ "$type": "app.bsky.richtext.facet#link", "uri": &text[start..end] }]
+            })
+        })
+        .collect();
+    for (start, end, handle) in mentions(text) {
+        let resolved: Result<Value, _> = api
+            .get("/xrpc/com.atproto.identity.resolveHandle")
+            .query(&[("handle", &handle)])
+            .read()
+            .await;
+        if let Some(did) = resolved
+            .ok()
+            .and_then(|v| v.get("did").and_then(Value::as_str).map(str::to_owned))
+        {
+            facets.push(json!({
+                "index": { "byteStart": start, "byteEnd": end },
+                "features": [{ "$type": "app.bsky.richtext.facet#mention", "did": did }]
+            }));
         }
-        let mut record = json!({
-            "$type": "app.bsky.feed.post",
-            "text": post.message,
-            "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        });
-        let facets = self.facets(ctx, service, &post.message).await;
-        if !facets.is_empty() {
-            record["facets"] = Value::Array(facets);
-        }
-        if !images.is_empty() {
-            record["embed"] = json!({ "$type": "app.bsky.embed.images", "images": images });
-        }
-        if let Some(thread) = thread {
-            let reference = |p: &Published| json!({ "uri": p.id, "cid": p.reference.clone().unwrap_or_default() });
-            record["reply"] =
-                json!({ "root": reference(&thread.root), "parent": reference(&thread.parent) });
-        }
-        let created: Record = send_json(
-            self,
-            ctx.http
-                .post(format!("{service}/xrpc/com.atproto.repo.createRecord"))
-                .bearer_auth(token)
-                .json(&json!({ "repo": auth.internal_id, "collection": "app.bsky.feed.post", "record": record })),
-        )
-        .await?;
-        let rkey = created
-            .uri
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let handle = auth
-            .username
-            .clone()
-            .unwrap_or_else(|| auth.internal_id.clone());
-        Ok(PostOutcome::Published(Published {
-            url: format!("https://bsky.app/profile/{handle}/post/{rkey}"),
-            id: created.uri,
-            reference: Some(created.cid),
-        }))
     }
+    facets
+}
+
+async fn image(api: &Api<'_>, medium: &Medium) -> Result<Value, ProviderError> {
+    if medium.kind != MediaKind::Image {
+        return Err(ProviderError::BadBody("Bluesky takes pictures only".into()));
+    }
+    if medium.len > IMAGE_LIMIT {
+        return Err(ProviderError::BadBody(format!(
+            "Bluesky takes pictures of at most 1 MB; {} has {} bytes",
+            medium.source, medium.len
+        )));
+    }
+    let blob: Blob = api
+        .post("/xrpc/com.atproto.repo.uploadBlob")
+        .body(medium.body().await?, medium.mime)
+        .read()
+        .await?;
+    Ok(blob.blob)
 }
 
 #[async_trait]
@@ -266,12 +203,14 @@ impl Provider for Bluesky {
         _callback: &str,
         state: &str,
     ) -> Result<AuthStart, ProviderError> {
+        let mut url = url::Url::parse(&format!(
+            "{}/integrations/social/bluesky/connect",
+            ctx.config.public_url
+        ))
+        .map_err(|e| ProviderError::BadBody(e.to_string()))?;
+        url.query_pairs_mut().append_pair("state", state);
         Ok(AuthStart {
-            url: format!(
-                "{}/integrations/social/bluesky/connect?state={}",
-                ctx.config.public_url,
-                url_encode(state)
-            ),
+            url: url.into(),
             state_key: state.to_owned(),
             secret: None,
         })
@@ -291,29 +230,24 @@ impl Provider for Bluesky {
             field("service")
         })
         .map_err(ProviderError::BadBody)?;
-        let session: Session = send_json(
-            self,
-            ctx.http
-                .post(format!("{service}/xrpc/com.atproto.server.createSession"))
-                .json(&json!({ "identifier": field("identifier"), "password": field("password") })),
-        )
-        .await
-        .map_err(|e| match e {
-            ProviderError::RefreshNeeded(_) | ProviderError::BadBody(_) => {
-                ProviderError::BadBody("Bluesky did not accept this handle and app password".into())
-            }
-            other => other,
-        })?;
-        let profile: Profile = send_json(
-            self,
-            ctx.http
-                .get(format!(
-                    "{service}/xrpc/app.bsky.actor.getProfile?actor={}",
-                    url_encode(&session.did)
-                ))
-                .bearer_auth(&session.access_jwt),
-        )
-        .await?;
+        let session: Session = Api::new(self, ctx, &service, Auth::None)
+            .post("/xrpc/com.atproto.server.createSession")
+            .json(&json!({ "identifier": field("identifier"), "password": field("password") }))
+            .read()
+            .await
+            .map_err(|e| match e {
+                ProviderError::RefreshNeeded(_) | ProviderError::BadBody(_) => {
+                    ProviderError::BadBody(
+                        "Bluesky did not accept this handle and app password".into(),
+                    )
+                }
+                other => other,
+            })?;
+        let profile: Profile = Api::new(self, ctx, &service, Auth::Bearer(&session.access_jwt))
+            .get("/xrpc/app.bsky.actor.getProfile")
+            .query(&[("actor", &session.did)])
+            .read()
+            .await?;
         Ok(ConnectedAccount {
             internal_id: session.did,
             name: profile
@@ -333,21 +267,14 @@ impl Provider for Bluesky {
     }
 
     async fn refresh(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
-        let service = auth
-            .instance_url
-            .as_deref()
-            .ok_or_else(|| ProviderError::Disconnected("the channel has no service URL".into()))?;
         let refresh = auth
             .refresh_token
             .as_deref()
             .ok_or_else(|| ProviderError::RefreshNeeded("no refresh token".into()))?;
-        let session: Session = send_json(
-            self,
-            ctx.http
-                .post(format!("{service}/xrpc/com.atproto.server.refreshSession"))
-                .bearer_auth(refresh),
-        )
-        .await?;
+        let session: Session = Api::new(self, ctx, service(auth)?, Auth::Bearer(refresh))
+            .post("/xrpc/com.atproto.server.refreshSession")
+            .read()
+            .await?;
         Ok(Tokens {
             expires_in: Some(expires_in(&session.access_jwt)),
             access_token: session.access_jwt,
@@ -355,23 +282,56 @@ impl Provider for Bluesky {
         })
     }
 
-    async fn post(
+    async fn publish(
         &self,
         ctx: &Ctx<'_>,
         auth: &ChannelAuth,
         post: &PostDetails,
+        reply_to: Option<&Thread>,
     ) -> Result<PostOutcome, ProviderError> {
-        self.record(ctx, auth, post, None).await
-    }
-
-    async fn comment(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        thread: &Thread,
-        post: &PostDetails,
-    ) -> Result<PostOutcome, ProviderError> {
-        self.record(ctx, auth, post, Some(thread)).await
+        let api = Api::new(self, ctx, service(auth)?, Auth::Bearer(&auth.access_token));
+        let mut images = Vec::new();
+        for m in &post.media {
+            let blob = image(&api, &Medium::open(ctx, &m.path).await?).await?;
+            images.push(json!({ "alt": m.alt.clone().unwrap_or_default(), "image": blob }));
+        }
+        let mut record = json!({
+            "$type": "app.bsky.feed.post",
+            "text": post.message,
+            "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        });
+        let facets = facets(&api, &post.message).await;
+        if !facets.is_empty() {
+            record["facets"] = Value::Array(facets);
+        }
+        if !images.is_empty() {
+            record["embed"] = json!({ "$type": "app.bsky.embed.images", "images": images });
+        }
+        if let Some(thread) = reply_to {
+            let reference = |p: &Published| json!({ "uri": p.id, "cid": p.reference.clone().unwrap_or_default() });
+            record["reply"] =
+                json!({ "root": reference(&thread.root), "parent": reference(&thread.parent) });
+        }
+        let created: Record = api
+            .post("/xrpc/com.atproto.repo.createRecord")
+            .json(&json!({ "repo": auth.internal_id, "collection": "app.bsky.feed.post", "record": record }))
+            .read()
+            .await?;
+        let rkey = created
+            .uri
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let handle = auth
+            .username
+            .clone()
+            .unwrap_or_else(|| auth.internal_id.clone());
+        Ok(PostOutcome::Published(Published {
+            url: format!("https://bsky.app/profile/{handle}/post/{rkey}"),
+            id: created.uri,
+            reference: Some(created.cid),
+        }))
     }
 
     fn classify(&self, status: u16, body: &str) -> Option<ProviderError> {

@@ -56,7 +56,7 @@ pub fn unavailable(
     app: Option<&AppCredentials>,
 ) -> Option<StartError> {
     let info = provider.info();
-    if info.identifier.starts_with("sandbox") && !config.providers.sandbox {
+    if !super::offered(config, provider) {
         return Some(StartError::NotAllowed);
     }
     if info.needs_app_credentials && app.is_none() {

@@ -253,40 +253,35 @@ pub fn resolve(
             redirect_uri: r
                 .redirect_uri
                 .unwrap_or_else(|| default_redirect_uri(config, provider)),
-            instance_url: r.instance_url.or_else(|| default_instance(info.identifier)),
+            instance_url: r
+                .instance_url
+                .or_else(|| info.default_instance.map(str::to_owned)),
         }));
     }
     Ok(from_env(config, provider))
 }
 
-fn default_instance(provider: &str) -> Option<String> {
-    (provider == "mastodon").then(|| "https://mastodon.social".to_owned())
-}
-
-/// The instance-wide credentials under Postiz's variable names, when the operator enabled them.
+/// The instance-wide credentials under the network's own (Postiz's) variable names, when the
+/// operator enabled them.
 fn from_env(config: &Config, provider: &dyn Provider) -> Option<AppCredentials> {
     if !config.providers.env_credentials {
         return None;
     }
+    let info = provider.info();
+    let names = info.env?;
     let env = &config.providers.env;
-    let (id_var, secret_var) = match provider.info().identifier {
-        "x" => ("X_API_KEY", "X_API_SECRET"),
-        "mastodon" => ("MASTODON_CLIENT_ID", "MASTODON_CLIENT_SECRET"),
-        _ => return None,
-    };
-    let instance_url = match provider.info().identifier {
-        "mastodon" => Some(
-            env.get("MASTODON_URL")
-                .map(|u| u.trim_end_matches('/').to_owned())
-                .unwrap_or_else(|| "https://mastodon.social".into()),
-        ),
-        _ => None,
-    };
+    let instance_url = info.has_instance_url.then(|| {
+        names
+            .instance_url
+            .and_then(|name| env.get(name))
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .or_else(|| info.default_instance.map(str::to_owned))
+    });
     Some(AppCredentials {
-        client_id: env.get(id_var)?.clone(),
-        client_secret: env.get(secret_var)?.clone(),
+        client_id: env.get(names.client_id)?,
+        client_secret: env.get(names.client_secret)?,
         redirect_uri: default_redirect_uri(config, provider),
-        instance_url,
+        instance_url: instance_url.flatten(),
     })
 }
 

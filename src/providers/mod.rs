@@ -1,6 +1,7 @@
 //! The social networks: the `Provider` contract, the registry, channels, per-organization
 //! provider credentials, the connect flow and one file per network.
 
+pub mod api;
 pub mod bluesky;
 pub mod channels;
 pub mod connect;
@@ -9,10 +10,13 @@ mod credentials_form;
 pub mod error;
 pub mod http;
 pub mod mastodon;
+pub mod medium;
 mod oauth1;
+pub mod oauth2;
 mod pages;
 mod pick;
 pub mod sandbox;
+pub mod settings;
 pub mod text;
 pub mod x;
 
@@ -21,10 +25,11 @@ use std::collections::HashMap;
 use actix_web::web;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::config::Config;
 pub use error::ProviderError;
+pub use settings::SettingsSpec;
 
 /// How a network authenticates the account being connected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,16 +49,6 @@ pub enum Editor {
     Html,
 }
 
-impl Editor {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Editor::Normal => "normal",
-            Editor::Markdown => "markdown",
-            Editor::Html => "html",
-        }
-    }
-}
-
 /// How a network's tokens are kept alive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RefreshPolicy {
@@ -63,12 +58,37 @@ pub enum RefreshPolicy {
     BeforeExpiry,
 }
 
-/// A network's fixed facts.
+/// At most `posts` publishes per channel in `per_seconds` (X: 300 in 3 hours).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pacing {
+    pub posts: i64,
+    pub per_seconds: i64,
+}
+
+/// The environment variables of a network's instance-wide app (Postiz's names).
+#[derive(Clone, Copy, Debug)]
+pub struct EnvCredentials {
+    pub client_id: &'static str,
+    pub client_secret: &'static str,
+    /// The variable naming the instance (Mastodon's `MASTODON_URL`).
+    pub instance_url: Option<&'static str>,
+}
+
+/// How often, and how many times, a pending publish is checked before it counts as failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingChecks {
+    pub every_seconds: i64,
+    pub at_most: u32,
+}
+
+/// Every fact of a network, in one place: the registry, the pages, the credentials, the worker
+/// and the docs read it from here. Write `..ProviderInfo::DEFAULT` and what differs.
 #[derive(Debug)]
 pub struct ProviderInfo {
     pub identifier: &'static str,
     pub name: &'static str,
     pub auth: AuthKind,
+    /// The permissions asked for when connecting (for the docs and the scope check).
     pub scopes: &'static [&'static str],
     pub editor: Editor,
     pub max_length: usize,
@@ -81,12 +101,55 @@ pub struct ProviderInfo {
     pub needs_app_credentials: bool,
     /// Whether the app credentials include an instance URL (Mastodon).
     pub has_instance_url: bool,
+    /// The instance used when none is configured (`https://mastodon.social`).
+    pub default_instance: Option<&'static str>,
+    /// The instance-wide app in the environment, when the operator allows it.
+    pub env: Option<EnvCredentials>,
+    /// The network's API base (rewritten by `SOCIALGATE_PROVIDER_HOSTS` like every request).
+    pub api_base: &'static str,
     /// Whether the callback lives at `/integrations/social/…` without the prefix (X, Threads).
     pub unprefixed_callback: bool,
+    /// Built into socialgate (the sandbox): offered per `SOCIALGATE_SANDBOX`, needs no account.
+    pub builtin: bool,
     /// Rules shown to whoever writes a post (Postiz's `@Rules`).
     pub rules: &'static str,
-    /// At most this many publishes per channel in this many seconds (X: 300 in 3 hours).
-    pub pacing: Option<(i64, i64)>,
+    /// How connecting works, one line for the README's table of networks.
+    pub summary: &'static str,
+    pub pacing: Option<Pacing>,
+    /// The post settings: their JSON schema and their check, from one typed definition.
+    pub settings: SettingsSpec,
+    /// Two-phase networks: how a pending publish is checked.
+    pub pending: PendingChecks,
+}
+
+impl ProviderInfo {
+    /// A network that has none of the optional facts; identifier and name must be set.
+    pub const DEFAULT: ProviderInfo = ProviderInfo {
+        identifier: "",
+        name: "",
+        auth: AuthKind::OAuth2,
+        scopes: &[],
+        editor: Editor::Normal,
+        max_length: 5000,
+        max_concurrent_jobs: 10,
+        between_steps: false,
+        refresh: RefreshPolicy::Never,
+        needs_app_credentials: false,
+        has_instance_url: false,
+        default_instance: None,
+        env: None,
+        api_base: "",
+        unprefixed_callback: false,
+        builtin: false,
+        rules: "",
+        summary: "",
+        pacing: None,
+        settings: SettingsSpec::ANY,
+        pending: PendingChecks {
+            every_seconds: 20,
+            at_most: 90,
+        },
+    };
 }
 
 /// One field of a credentials form (Postiz's `customFields`).
@@ -136,6 +199,8 @@ pub struct Ctx<'a> {
     pub config: &'a Config,
     /// Only the built-in sandbox network keeps its posts in our database.
     pub db: &'a crate::db::Db,
+    /// Where uploads live, so media streams from there.
+    pub store: &'a crate::media::storage::Store,
 }
 
 impl<'a> Ctx<'a> {
@@ -144,8 +209,22 @@ impl<'a> Ctx<'a> {
             http: &state.http,
             config: &state.config,
             db: &state.db,
+            store: &state.store,
         }
     }
+}
+
+/// The app credentials a network needs, or the message every network gives without them.
+pub fn require_app<'a>(
+    provider: &dyn Provider,
+    app: Option<&'a AppCredentials>,
+) -> Result<&'a AppCredentials, ProviderError> {
+    app.ok_or_else(|| {
+        ProviderError::NotSupported(format!(
+            "{} API credentials are not configured",
+            provider.info().name
+        ))
+    })
 }
 
 /// The first step of connecting: where to send the user, and what to remember until the callback.
@@ -319,16 +398,6 @@ pub trait Provider: Send + Sync + 'static {
         text::graphemes(text)
     }
 
-    /// A JSON schema of the network's post settings (`integration-settings`).
-    fn settings_schema(&self) -> Value {
-        json!({ "type": "object", "properties": {}, "additionalProperties": true })
-    }
-
-    /// Checks a post's settings; the error is shown to the caller.
-    fn validate_settings(&self, _settings: &Value) -> Result<(), String> {
-        Ok(())
-    }
-
     /// Checks a post chain's media and settings together (Postiz's `checkValidity`).
     fn check_validity(&self, _chain: &[PostDetails]) -> Result<(), String> {
         Ok(())
@@ -395,21 +464,14 @@ pub trait Provider: Send + Sync + 'static {
         ))
     }
 
-    /// Publishes the first post of a chain.
-    async fn post(
+    /// Publishes a post: the first of a chain, or with `reply_to` a reply in its thread.
+    /// Networks without replies answer `NotSupported` for a reply.
+    async fn publish(
         &self,
         ctx: &Ctx<'_>,
         auth: &ChannelAuth,
         post: &PostDetails,
-    ) -> Result<PostOutcome, ProviderError>;
-
-    /// Publishes a reply in a thread.
-    async fn comment(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        thread: &Thread,
-        post: &PostDetails,
+        reply_to: Option<&Thread>,
     ) -> Result<PostOutcome, ProviderError>;
 
     /// Polls a two-phase publish.
@@ -458,22 +520,37 @@ pub trait Provider: Send + Sync + 'static {
     }
 }
 
-static SANDBOX: sandbox::Sandbox = sandbox::Sandbox;
-static SANDBOX_PAGES: sandbox::SandboxPages = sandbox::SandboxPages;
-static MASTODON: mastodon::Mastodon = mastodon::Mastodon;
-static BLUESKY: bluesky::Bluesky = bluesky::Bluesky;
-static X: x::X = x::X;
-
-/// Every network socialgate speaks, in the order pages list them.
-pub fn all() -> [&'static dyn Provider; 5] {
-    [&SANDBOX, &SANDBOX_PAGES, &X, &MASTODON, &BLUESKY]
-}
+/// Every network socialgate speaks, in the order pages list them: one line each.
+pub static ALL: &[&dyn Provider] = &[
+    &sandbox::Sandbox,
+    &sandbox::SandboxPages,
+    &x::X,
+    &mastodon::Mastodon,
+    &bluesky::Bluesky,
+];
 
 /// The network with this identifier.
 pub fn get(identifier: &str) -> Option<&'static dyn Provider> {
-    all()
-        .into_iter()
+    ALL.iter()
+        .copied()
         .find(|p| p.info().identifier == identifier)
+}
+
+/// Whether this instance offers a network at all (built-in networks follow
+/// `SOCIALGATE_SANDBOX`; unset, they are on unless instance-wide credentials are in use).
+pub fn offered(config: &Config, provider: &dyn Provider) -> bool {
+    !provider.info().builtin || builtin_offered(config)
+}
+
+fn builtin_offered(config: &Config) -> bool {
+    let p = &config.providers;
+    p.sandbox.unwrap_or_else(|| {
+        !p.env_credentials
+            || !ALL
+                .iter()
+                .filter_map(|n| n.info().env)
+                .any(|e| p.env.get(e.client_id).is_some() || p.env.get(e.client_secret).is_some())
+    })
 }
 
 /// Mounts the connect callbacks, the Channels and credentials pages and the sandbox.

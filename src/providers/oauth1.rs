@@ -6,7 +6,7 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
 use crate::crypto::random_alphanumeric;
-use crate::pages::url_encode;
+use crate::percent::url_encode;
 
 /// The consumer (app) and, once known, the token that sign a request.
 pub struct Signer<'a> {

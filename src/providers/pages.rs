@@ -44,9 +44,10 @@ async fn offers(state: &AppState, org_id: &str) -> Result<Vec<Offer>, AppError> 
     state
         .db
         .run(move |conn| {
-            super::all()
-                .into_iter()
-                .filter(|p| !p.info().identifier.starts_with("sandbox") || config.providers.sandbox)
+            super::ALL
+                .iter()
+                .copied()
+                .filter(|p| super::offered(&config, *p))
                 .map(|p| {
                     let app = credentials::resolve(conn, &keys, &config, &org, p)?;
                     Ok(Offer {
@@ -328,8 +329,9 @@ async fn provider_keys_page(
         .db
         .run(move |conn| credentials::summaries(conn, &keys, &org))
         .await?;
-    let providers = super::all()
-        .into_iter()
+    let providers = super::ALL
+        .iter()
+        .copied()
         .filter(|p| p.info().needs_app_credentials)
         .map(|p| ProviderKeys {
             identifier: p.info().identifier,

@@ -13,9 +13,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{
-    AnalyticsPoint, AnalyticsSeries, AppCredentials, AuthInput, AuthKind, AuthStart, ChannelAuth,
-    ConnectedAccount, Ctx, Editor, MediaItem, PostDetails, PostOutcome, Provider, ProviderError,
-    ProviderInfo, Published, RefreshPolicy, Thread, Tokens, ToolField, ToolInfo, credentials,
+    AnalyticsPoint, AnalyticsSeries, AppCredentials, AuthInput, AuthStart, ChannelAuth,
+    ConnectedAccount, Ctx, MediaItem, PostDetails, PostOutcome, Provider, ProviderError,
+    ProviderInfo, Published, Thread, Tokens, ToolField, ToolInfo, credentials,
 };
 use crate::AppState;
 use crate::accounts::SignedIn;
@@ -30,18 +30,10 @@ pub struct Sandbox;
 static INFO: ProviderInfo = ProviderInfo {
     identifier: "sandbox",
     name: "Sandbox",
-    auth: AuthKind::OAuth2,
-    scopes: &[],
-    editor: Editor::Normal,
-    max_length: 5000,
-    max_concurrent_jobs: 10,
-    between_steps: false,
-    refresh: RefreshPolicy::Never,
-    needs_app_credentials: false,
-    has_instance_url: false,
-    unprefixed_callback: false,
+    builtin: true,
     rules: "The sandbox accepts any text up to 5,000 characters and any media; nothing leaves socialgate.",
-    pacing: None,
+    summary: "Approves at once; posts stay in socialgate (`/sandbox`, `GET /sandbox/posts`)",
+    ..ProviderInfo::DEFAULT
 };
 
 static TOOLS: [ToolInfo; 1] = [ToolInfo {
@@ -97,41 +89,40 @@ fn organization_of(auth: &ChannelAuth) -> Result<&str, ProviderError> {
         .ok_or_else(|| ProviderError::Disconnected("not a sandbox channel".into()))
 }
 
-impl Sandbox {
-    async fn publish(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        reply_to: Option<String>,
-    ) -> Result<PostOutcome, ProviderError> {
-        let org = organization_of(auth)?.to_owned();
-        let id = new_id();
-        let media = serde_json::to_string(&post.media).unwrap_or_else(|_| "[]".into());
-        let (row_id, account, text) = (id.clone(), auth.internal_id.clone(), post.message.clone());
-        ctx.db
-            .run(move |conn| {
-                diesel::insert_into(sandbox_posts::table)
-                    .values((
-                        sandbox_posts::id.eq(&row_id),
-                        sandbox_posts::organization_id.eq(&org),
-                        sandbox_posts::account_id.eq(&account),
-                        sandbox_posts::text.eq(&text),
-                        sandbox_posts::media.eq(&media),
-                        sandbox_posts::reply_to.eq(&reply_to),
-                        sandbox_posts::created_at.eq(now()),
-                    ))
-                    .execute(conn)
-                    .map_err(DbError::from)
-            })
-            .await
-            .map_err(|e: DbError| ProviderError::retry(e.to_string()))?;
-        Ok(PostOutcome::Published(Published {
-            url: format!("{}/sandbox/posts/{id}", ctx.config.public_url),
-            id,
-            reference: None,
-        }))
-    }
+/// Keeps the post in `sandbox_posts`, as a network would publish it.
+async fn keep(
+    ctx: &Ctx<'_>,
+    auth: &ChannelAuth,
+    post: &PostDetails,
+    reply_to: Option<&Thread>,
+) -> Result<PostOutcome, ProviderError> {
+    let reply_to = reply_to.map(|t| t.parent.id.clone());
+    let org = organization_of(auth)?.to_owned();
+    let id = new_id();
+    let media = serde_json::to_string(&post.media).unwrap_or_else(|_| "[]".into());
+    let (row_id, account, text) = (id.clone(), auth.internal_id.clone(), post.message.clone());
+    ctx.db
+        .run(move |conn| {
+            diesel::insert_into(sandbox_posts::table)
+                .values((
+                    sandbox_posts::id.eq(&row_id),
+                    sandbox_posts::organization_id.eq(&org),
+                    sandbox_posts::account_id.eq(&account),
+                    sandbox_posts::text.eq(&text),
+                    sandbox_posts::media.eq(&media),
+                    sandbox_posts::reply_to.eq(&reply_to),
+                    sandbox_posts::created_at.eq(now()),
+                ))
+                .execute(conn)
+                .map_err(DbError::from)
+        })
+        .await
+        .map_err(|e: DbError| ProviderError::retry(e.to_string()))?;
+    Ok(PostOutcome::Published(Published {
+        url: format!("{}/sandbox/posts/{id}", ctx.config.public_url),
+        id,
+        reference: None,
+    }))
 }
 
 /// A stable pseudo-random number from a seed, for analytics that look alive but repeat.
@@ -206,13 +197,13 @@ impl Provider for Sandbox {
         callback: &str,
         state: &str,
     ) -> Result<AuthStart, ProviderError> {
+        let mut url = url::Url::parse(&format!("{}/sandbox/authorize", ctx.config.public_url))
+            .map_err(|e| ProviderError::BadBody(e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("state", state)
+            .append_pair("redirect_uri", callback);
         Ok(AuthStart {
-            url: format!(
-                "{}/sandbox/authorize?state={}&redirect_uri={}",
-                ctx.config.public_url,
-                pages::url_encode(state),
-                pages::url_encode(callback)
-            ),
+            url: url.into(),
             state_key: state.to_owned(),
             secret: None,
         })
@@ -245,24 +236,14 @@ impl Provider for Sandbox {
         })
     }
 
-    async fn post(
+    async fn publish(
         &self,
         ctx: &Ctx<'_>,
         auth: &ChannelAuth,
         post: &PostDetails,
+        reply_to: Option<&Thread>,
     ) -> Result<PostOutcome, ProviderError> {
-        self.publish(ctx, auth, post, None).await
-    }
-
-    async fn comment(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        thread: &Thread,
-        post: &PostDetails,
-    ) -> Result<PostOutcome, ProviderError> {
-        self.publish(ctx, auth, post, Some(thread.parent.id.clone()))
-            .await
+        keep(ctx, auth, post, reply_to).await
     }
 
     async fn analytics(
@@ -374,25 +355,14 @@ impl Provider for SandboxPages {
         })
     }
 
-    async fn post(
+    async fn publish(
         &self,
         ctx: &Ctx<'_>,
         auth: &ChannelAuth,
         post: &PostDetails,
+        reply_to: Option<&Thread>,
     ) -> Result<PostOutcome, ProviderError> {
-        Sandbox.publish(ctx, auth, post, None).await
-    }
-
-    async fn comment(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        thread: &Thread,
-        post: &PostDetails,
-    ) -> Result<PostOutcome, ProviderError> {
-        Sandbox
-            .publish(ctx, auth, post, Some(thread.parent.id.clone()))
-            .await
+        keep(ctx, auth, post, reply_to).await
     }
 }
 
@@ -422,7 +392,7 @@ async fn authorize(
         .into_iter()
         .map(|p| credentials::default_redirect_uri(&state.config, p))
         .find(|uri| uri == redirect);
-    let Some(expected) = ours.filter(|_| state.config.providers.sandbox) else {
+    let Some(expected) = ours.filter(|_| super::offered(&state.config, &Sandbox)) else {
         return pages::message(
             StatusCode::BAD_REQUEST,
             "Sandbox",
@@ -432,7 +402,7 @@ async fn authorize(
     let code = format!("sbx_{}", random_alphanumeric(32));
     Ok(pages::see_other(&format!(
         "{expected}?code={code}&state={}",
-        pages::url_encode(flow)
+        crate::percent::url_encode(flow)
     )))
 }
 

@@ -4,18 +4,20 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::http::{fetch_media, send, send_json, transport_error};
+use super::api::{Api, Auth, poll_until};
+use super::medium::{MediaKind, Medium};
 use super::oauth1::{Signer, parse_form};
+use super::settings::{self, SettingsSpec};
 use super::text::x_weighted_length;
 use super::{
     AdditionalSetting, AppCredentials, AuthInput, AuthKind, AuthStart, ChannelAuth,
-    ConnectedAccount, Ctx, Editor, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo,
-    Published, RefreshPolicy, Thread, Tokens,
+    ConnectedAccount, Ctx, EnvCredentials, Pacing, PostDetails, PostOutcome, Provider,
+    ProviderError, ProviderInfo, Published, Thread, Tokens, require_app,
 };
-use crate::pages::url_encode;
 
 pub struct X;
 
@@ -23,74 +25,74 @@ static INFO: ProviderInfo = ProviderInfo {
     identifier: "x",
     name: "X",
     auth: AuthKind::OAuth1,
-    scopes: &[],
-    editor: Editor::Normal,
     max_length: 280,
-    max_concurrent_jobs: 10,
-    between_steps: false,
-    refresh: RefreshPolicy::Never,
     needs_app_credentials: true,
-    has_instance_url: false,
+    env: Some(EnvCredentials {
+        client_id: "X_API_KEY",
+        client_secret: "X_API_SECRET",
+        instance_url: None,
+    }),
+    api_base: "https://api.x.com",
     unprefixed_callback: true,
     rules: "X can have at most 4 pictures or one video per post, or no media at all. Posts longer than 280 characters need a verified account (turn on \"Verified\" for the channel).",
-    pacing: Some((300, 3 * 3600)),
+    summary: "OAuth 1.0a (request token → authenticate → access token)",
+    pacing: Some(Pacing {
+        posts: 300,
+        per_seconds: 3 * 3600,
+    }),
+    settings: SettingsSpec::of::<XSettings>(),
+    ..ProviderInfo::DEFAULT
 };
 
 /// Who may reply, as X's `reply_settings` (plus `everyone`, the default).
-const WHO_CAN_REPLY: [&str; 5] = [
-    "everyone",
-    "following",
-    "mentionedUsers",
-    "subscribers",
-    "verified",
-];
-const COMMUNITY_PREFIX: &str = "https://x.com/i/communities/";
-const CHUNK: usize = 1024 * 1024;
-
-/// The app credentials, or the exact message the issue asks for.
-fn app(app: Option<&AppCredentials>) -> Result<&AppCredentials, ProviderError> {
-    app.ok_or_else(|| ProviderError::NotSupported("X API credentials are not configured".into()))
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+enum WhoCanReply {
+    #[default]
+    Everyone,
+    Following,
+    MentionedUsers,
+    Subscribers,
+    Verified,
 }
+
+const COMMUNITY_PREFIX: &str = "https://x.com/i/communities/";
+
+/// X's post settings (Postiz's `XDto`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+struct XSettings {
+    /// Who can reply to the post
+    #[serde(default)]
+    who_can_reply_post: WhoCanReply,
+    /// Post to an X community: its URL
+    #[serde(default, deserialize_with = "community")]
+    #[schemars(regex(pattern = r"^(https://x\.com/i/communities/\d+)?$"))]
+    community: Option<String>,
+}
+
+/// A community URL's id (an empty value means none).
+fn community<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<String>::deserialize(d)?.unwrap_or_default();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match value.strip_prefix(COMMUNITY_PREFIX) {
+        Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(Some(id.to_owned()))
+        }
+        _ => Err(serde::de::Error::custom(format!(
+            "community must be a URL such as {COMMUNITY_PREFIX}1234567890"
+        ))),
+    }
+}
+
+const CHUNK: usize = 1024 * 1024;
 
 /// A channel's token is stored as `token:secret`.
 fn split_token(auth: &ChannelAuth) -> Result<(&str, &str), ProviderError> {
     auth.access_token.split_once(':').ok_or_else(|| {
         ProviderError::Disconnected("the stored X token is malformed; reconnect".into())
     })
-}
-
-struct Api<'a> {
-    base: &'a str,
-    app: &'a AppCredentials,
-    token: &'a str,
-    secret: &'a str,
-}
-
-impl Api<'_> {
-    fn signer(&self) -> Signer<'_> {
-        Signer::new(self.app, Some(self.token), Some(self.secret))
-    }
-
-    fn post_json(&self, ctx: &Ctx<'_>, path: &str, body: &Value) -> reqwest::RequestBuilder {
-        let url = format!("{}{path}", self.base);
-        let header = self.signer().header("POST", &url, &[], &[]);
-        ctx.http
-            .post(url)
-            .header("Authorization", header)
-            .json(body)
-    }
-
-    fn get(&self, ctx: &Ctx<'_>, path: &str, query: &[(&str, &str)]) -> reqwest::RequestBuilder {
-        let url = format!("{}{path}", self.base);
-        let header = self.signer().header("GET", &url, query, &[]);
-        let query_string: Vec<String> = query
-            .iter()
-            .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
-            .collect();
-        ctx.http
-            .get(format!("{url}?{}", query_string.join("&")))
-            .header("Authorization", header)
-    }
 }
 
 #[derive(Deserialize)]
@@ -127,164 +129,98 @@ struct Processing {
     check_after_secs: Option<u64>,
 }
 
-impl X {
-    async fn upload(
-        &self,
-        ctx: &Ctx<'_>,
-        api: &Api<'_>,
-        path: &str,
-        alt: Option<&str>,
-    ) -> Result<String, ProviderError> {
-        let (bytes, mime) = fetch_media(ctx, path).await?;
-        let category = match mime.as_str() {
-            "image/gif" => "tweet_gif",
-            m if m.starts_with("video/") => "tweet_video",
-            _ => "tweet_image",
-        };
-        let init: Data<Upload> = send_json(
-            self,
-            api.post_json(
-                ctx,
-                "/2/media/upload/initialize",
-                &json!({ "media_type": mime, "total_bytes": bytes.len(), "media_category": category }),
-            ),
-        )
+async fn upload(
+    api: &Api<'_>,
+    medium: &Medium,
+    alt: Option<&str>,
+) -> Result<String, ProviderError> {
+    let category = match (medium.kind, medium.mime) {
+        (_, "image/gif") => "tweet_gif",
+        (MediaKind::Video, _) => "tweet_video",
+        (MediaKind::Image, _) => "tweet_image",
+    };
+    let init: Data<Upload> = api
+        .post("/2/media/upload/initialize")
+        .json(&json!({ "media_type": medium.mime, "total_bytes": medium.len, "media_category": category }))
+        .read()
         .await?;
-        let id = init.data.id;
-        for (index, chunk) in bytes.chunks(CHUNK).enumerate() {
-            let url = format!("{}/2/media/upload/{id}/append", api.base);
-            let header = api.signer().header("POST", &url, &[], &[]);
-            let form = reqwest::multipart::Form::new()
-                .text("segment_index", index.to_string())
-                .part(
-                    "media",
-                    reqwest::multipart::Part::bytes(chunk.to_vec())
-                        .file_name("media")
-                        .mime_str("application/octet-stream")
-                        .map_err(transport_error)?,
-                );
-            send(
-                self,
-                ctx.http
-                    .post(url)
-                    .header("Authorization", header)
-                    .multipart(form),
-            )
+    let id = init.data.id;
+    let mut chunks = medium.chunks(CHUNK).await?;
+    while let Some((index, chunk)) = chunks.next().await? {
+        let part = reqwest::multipart::Part::bytes(chunk)
+            .file_name("media")
+            .mime_str("application/octet-stream")
+            .map_err(super::http::transport_error)?;
+        let form = reqwest::multipart::Form::new()
+            .text("segment_index", index.to_string())
+            .part("media", part);
+        api.post(&format!("/2/media/upload/{id}/append"))
+            .multipart(form)
+            .send()
             .await?;
-        }
-        let finalized: Data<Upload> = send_json(
-            self,
-            api.post_json(ctx, &format!("/2/media/upload/{id}/finalize"), &json!({})),
-        )
+    }
+    let finalized: Data<Upload> = api
+        .post(&format!("/2/media/upload/{id}/finalize"))
+        .json(&json!({}))
+        .read()
         .await?;
-        let mut processing = finalized.data.processing_info;
-        let mut checks = 0;
-        while let Some(p) = processing.take() {
-            match p.state.as_str() {
-                "succeeded" => break,
-                "failed" => {
-                    return Err(ProviderError::BadBody(
-                        "X could not process the media".into(),
-                    ));
-                }
-                _ if checks >= 60 => {
-                    return Err(ProviderError::retry("X is still processing the media"));
-                }
-                _ => {
-                    checks += 1;
-                    tokio::time::sleep(Duration::from_secs(
-                        p.check_after_secs.unwrap_or(1).clamp(1, 10),
-                    ))
-                    .await;
-                    let status: Data<Upload> = send_json(
-                        self,
-                        api.get(
-                            ctx,
-                            "/2/media/upload",
-                            &[("command", "STATUS"), ("media_id", &id)],
-                        ),
-                    )
+    if let Some(p) = finalized.data.processing_info {
+        if p.state == "failed" {
+            return Err(ProviderError::BadBody(
+                "X could not process the media".into(),
+            ));
+        }
+        if p.state != "succeeded" {
+            let every = Duration::from_secs(p.check_after_secs.unwrap_or(1).clamp(1, 10));
+            poll_until(every, 60, "X's media", || async {
+                let status: Data<Upload> = api
+                    .get("/2/media/upload")
+                    .query(&[("command", "STATUS"), ("media_id", &id)])
+                    .read()
                     .await?;
-                    processing = status.data.processing_info;
+                match status.data.processing_info.map(|p| p.state) {
+                    Some(state) if state == "failed" => Err(ProviderError::BadBody(
+                        "X could not process the media".into(),
+                    )),
+                    Some(state) if state != "succeeded" => Ok(None),
+                    _ => Ok(Some(())),
                 }
-            }
-        }
-        if let Some(alt) = alt.filter(|a| !a.trim().is_empty()) {
-            send(
-                self,
-                api.post_json(
-                    ctx,
-                    "/2/media/metadata",
-                    &json!({ "id": id, "metadata": { "alt_text": { "text": alt } } }),
-                ),
-            )
+            })
             .await?;
         }
-        Ok(id)
     }
-
-    async fn tweet(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        reply_to: Option<&str>,
-    ) -> Result<PostOutcome, ProviderError> {
-        let app = app(auth.app.as_ref())?;
-        let (token, secret) = split_token(auth)?;
-        let api = Api {
-            base: &ctx.config.providers.x_api_url,
-            app,
-            token,
-            secret,
-        };
-        let mut media_ids = Vec::new();
-        for m in &post.media {
-            media_ids.push(self.upload(ctx, &api, &m.path, m.alt.as_deref()).await?);
-        }
-        let mut body = json!({ "text": post.message });
-        if !media_ids.is_empty() {
-            body["media"] = json!({ "media_ids": media_ids });
-        }
-        match reply_to {
-            Some(parent) => body["reply"] = json!({ "in_reply_to_tweet_id": parent }),
-            None => {
-                if let Some(who) = post
-                    .settings
-                    .get("who_can_reply_post")
-                    .and_then(Value::as_str)
-                    && who != "everyone"
-                {
-                    body["reply_settings"] = json!(who);
-                }
-                if let Some(id) = community_id(&post.settings) {
-                    body["community_id"] = json!(id);
-                }
-            }
-        }
-        let created: Data<Created> =
-            send_json(self, api.post_json(ctx, "/2/tweets", &body)).await?;
-        let username = auth.username.as_deref().unwrap_or("i");
-        Ok(PostOutcome::Published(Published {
-            url: format!("https://x.com/{username}/status/{}", created.data.id),
-            id: created.data.id,
-            reference: None,
-        }))
+    if let Some(alt) = alt.filter(|a| !a.trim().is_empty()) {
+        api.post("/2/media/metadata")
+            .json(&json!({ "id": id, "metadata": { "alt_text": { "text": alt } } }))
+            .send()
+            .await?;
     }
-}
-
-fn community_id(settings: &Value) -> Option<&str> {
-    settings
-        .get("community")
-        .and_then(Value::as_str)
-        .and_then(|c| c.strip_prefix(COMMUNITY_PREFIX))
-        .filter(|id| !id.is_empty())
+    Ok(id)
 }
 
 fn verified(additional: &[AdditionalSetting]) -> bool {
     additional
         .iter()
         .any(|s| s.title == "Verified" && s.value.as_bool() == Some(true))
+}
+
+/// The API signed with the app and, once there is one, the user's token.
+fn api<'a>(
+    ctx: &'a Ctx<'a>,
+    app: &'a AppCredentials,
+    token: Option<&'a str>,
+    secret: Option<&'a str>,
+) -> Api<'a> {
+    Api::of(&X, ctx, Auth::OAuth1(Signer::new(app, token, secret)))
+}
+
+/// A form-encoded answer of the OAuth 1.0a endpoints: its token and secret.
+fn token_pair(body: &str, what: &str) -> Result<(String, String), ProviderError> {
+    let answer = parse_form(body);
+    match (answer.get("oauth_token"), answer.get("oauth_token_secret")) {
+        (Some(token), Some(secret)) => Ok((token.clone(), secret.clone())),
+        _ => Err(ProviderError::BadBody(format!("X sent no {what}"))),
+    }
 }
 
 #[async_trait]
@@ -301,49 +237,6 @@ impl Provider for X {
         x_weighted_length(text)
     }
 
-    fn settings_schema(&self) -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "who_can_reply_post": {
-                    "type": "string",
-                    "enum": WHO_CAN_REPLY,
-                    "default": "everyone",
-                    "description": "Who can reply to the post"
-                },
-                "community": {
-                    "type": "string",
-                    "pattern": "^(https://x\\.com/i/communities/\\d+)?$",
-                    "description": "Post to an X community: its URL"
-                }
-            }
-        })
-    }
-
-    fn validate_settings(&self, settings: &Value) -> Result<(), String> {
-        if let Some(who) = settings.get("who_can_reply_post")
-            && !who.as_str().is_some_and(|w| WHO_CAN_REPLY.contains(&w))
-        {
-            return Err(format!(
-                "who_can_reply_post must be one of {}",
-                WHO_CAN_REPLY.join(", ")
-            ));
-        }
-        if let Some(c) = settings.get("community") {
-            let ok = c.as_str().is_some_and(|c| {
-                c.is_empty()
-                    || c.strip_prefix(COMMUNITY_PREFIX)
-                        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
-            });
-            if !ok {
-                return Err(format!(
-                    "community must be a URL such as {COMMUNITY_PREFIX}1234567890"
-                ));
-            }
-        }
-        Ok(())
-    }
-
     fn check_validity(&self, chain: &[PostDetails]) -> Result<(), String> {
         for post in chain {
             let videos = post.media.iter().filter(|m| m.kind == "video").count();
@@ -357,79 +250,57 @@ impl Provider for X {
     async fn authorization_url(
         &self,
         ctx: &Ctx<'_>,
-        app_credentials: Option<&AppCredentials>,
+        app: Option<&AppCredentials>,
         callback: &str,
         _state: &str,
     ) -> Result<AuthStart, ProviderError> {
-        let app = app(app_credentials)?;
-        let base = &ctx.config.providers.x_api_url;
-        let url = format!("{base}/oauth/request_token");
-        let signer = Signer::new(app, None, None);
-        let header = signer.header("POST", &url, &[], &[("oauth_callback", callback)]);
-        let body = send(self, ctx.http.post(url).header("Authorization", header))
-            .await?
+        let app = require_app(self, app)?;
+        let body = api(ctx, app, None, None)
+            .post("/oauth/request_token")
+            .oauth_param("oauth_callback", callback)
             .text()
-            .await
-            .map_err(transport_error)?;
-        let answer = parse_form(&body);
-        let (Some(token), Some(secret)) =
-            (answer.get("oauth_token"), answer.get("oauth_token_secret"))
-        else {
-            return Err(ProviderError::BadBody("X sent no request token".into()));
-        };
-        if answer.get("oauth_callback_confirmed").map(String::as_str) != Some("true") {
+            .await?;
+        if parse_form(&body)
+            .get("oauth_callback_confirmed")
+            .map(String::as_str)
+            != Some("true")
+        {
+            token_pair(&body, "request token")?;
             return Err(ProviderError::BadBody(
                 "X did not confirm the callback URL".into(),
             ));
         }
+        let (token, secret) = token_pair(&body, "request token")?;
+        let mut url = url::Url::parse(INFO.api_base)
+            .and_then(|base| base.join("/oauth/authenticate"))
+            .map_err(|e| ProviderError::BadBody(e.to_string()))?;
+        url.query_pairs_mut().append_pair("oauth_token", &token);
         Ok(AuthStart {
-            url: format!(
-                "{base}/oauth/authenticate?oauth_token={}",
-                url_encode(token)
-            ),
-            state_key: token.clone(),
-            secret: Some(secret.clone()),
+            url: ctx.config.providers.hosts.rewrite(url.as_str()),
+            state_key: token,
+            secret: Some(secret),
         })
     }
 
     async fn authenticate(
         &self,
         ctx: &Ctx<'_>,
-        app_credentials: Option<&AppCredentials>,
+        app: Option<&AppCredentials>,
         _callback: &str,
         input: AuthInput,
     ) -> Result<ConnectedAccount, ProviderError> {
-        let app = app(app_credentials)?;
-        let base = &ctx.config.providers.x_api_url;
-        let url = format!("{base}/oauth/access_token");
-        let signer = Signer::new(app, Some(&input.state_key), input.secret.as_deref());
-        let header = signer.header("POST", &url, &[], &[("oauth_verifier", &input.code)]);
-        let body = send(self, ctx.http.post(url).header("Authorization", header))
-            .await?
+        let app = require_app(self, app)?;
+        let body = api(ctx, app, Some(&input.state_key), input.secret.as_deref())
+            .post("/oauth/access_token")
+            .oauth_param("oauth_verifier", &input.code)
             .text()
-            .await
-            .map_err(transport_error)?;
-        let answer = parse_form(&body);
-        let (Some(token), Some(secret)) =
-            (answer.get("oauth_token"), answer.get("oauth_token_secret"))
-        else {
-            return Err(ProviderError::BadBody("X sent no access token".into()));
-        };
-        let api = Api {
-            base,
-            app,
-            token,
-            secret,
-        };
-        let me: Data<Me> = send_json(
-            self,
-            api.get(
-                ctx,
-                "/2/users/me",
-                &[("user.fields", "profile_image_url,verified")],
-            ),
-        )
-        .await?;
+            .await?;
+        let (token, secret) = token_pair(&body, "access token")?;
+        let me: Data<Me> = api(ctx, app, Some(&token), Some(&secret))
+            .get("/2/users/me")
+            .query(&[("user.fields", "profile_image_url,verified")])
+            .read()
+            .await?;
         Ok(ConnectedAccount {
             internal_id: me.data.id,
             name: me.data.name,
@@ -450,23 +321,45 @@ impl Provider for X {
         })
     }
 
-    async fn post(
+    async fn publish(
         &self,
         ctx: &Ctx<'_>,
         auth: &ChannelAuth,
         post: &PostDetails,
+        reply_to: Option<&Thread>,
     ) -> Result<PostOutcome, ProviderError> {
-        self.tweet(ctx, auth, post, None).await
-    }
-
-    async fn comment(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        thread: &Thread,
-        post: &PostDetails,
-    ) -> Result<PostOutcome, ProviderError> {
-        self.tweet(ctx, auth, post, Some(&thread.parent.id)).await
+        let app = require_app(self, auth.app.as_ref())?;
+        let (token, secret) = split_token(auth)?;
+        let settings: XSettings =
+            settings::parse(&post.settings).map_err(ProviderError::BadBody)?;
+        let api = api(ctx, app, Some(token), Some(secret));
+        let mut media_ids = Vec::new();
+        for m in &post.media {
+            let medium = Medium::open(ctx, &m.path).await?;
+            media_ids.push(upload(&api, &medium, m.alt.as_deref()).await?);
+        }
+        let mut body = json!({ "text": post.message });
+        if !media_ids.is_empty() {
+            body["media"] = json!({ "media_ids": media_ids });
+        }
+        match reply_to {
+            Some(thread) => body["reply"] = json!({ "in_reply_to_tweet_id": thread.parent.id }),
+            None => {
+                if settings.who_can_reply_post != WhoCanReply::Everyone {
+                    body["reply_settings"] = json!(settings.who_can_reply_post);
+                }
+                if let Some(id) = settings.community {
+                    body["community_id"] = json!(id);
+                }
+            }
+        }
+        let created: Data<Created> = api.post("/2/tweets").json(&body).read().await?;
+        let username = auth.username.as_deref().unwrap_or("i");
+        Ok(PostOutcome::Published(Published {
+            url: format!("https://x.com/{username}/status/{}", created.data.id),
+            id: created.data.id,
+            reference: None,
+        }))
     }
 
     fn classify(&self, status: u16, body: &str) -> Option<ProviderError> {

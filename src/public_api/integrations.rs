@@ -191,7 +191,7 @@ pub async fn settings(
         Some(p) => json!({
             "rules": p.info().rules,
             "maxLength": p.max_length(&channel.additional()),
-            "settings": p.settings_schema(),
+            "settings": p.info().settings.json_schema(),
             "tools": p.tools(),
         }),
         None => json!({ "rules": "", "maxLength": 0, "settings": {}, "tools": [] }),

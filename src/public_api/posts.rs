@@ -166,7 +166,9 @@ fn check_group(
     }
     settings["__type"] = json!(channel.provider);
     provider
-        .validate_settings(&settings)
+        .info()
+        .settings
+        .validate(&settings)
         .map_err(|e| Invalid::field(format!("{at}.settings: {e}")))?;
     let Some(values) = entry
         .get("value")
@@ -628,7 +630,7 @@ pub async fn set_settings(
     }
     settings["__type"] = json!(channel.provider);
     if let Some(p) = channel.provider()
-        && let Err(e) = p.validate_settings(&settings)
+        && let Err(e) = p.info().settings.validate(&settings)
     {
         return Err(AppError::bad_request(format!("{}: {e}", channel.name)));
     }

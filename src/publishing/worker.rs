@@ -20,7 +20,7 @@ use crate::error::AppError;
 use crate::providers::channels::{self, Channel, FreshAuthError};
 use crate::providers::text::html_to_plain;
 use crate::providers::{
-    ChannelAuth, Ctx, Editor, MediaItem, PostDetails, PostOutcome, Provider, ProviderError,
+    ChannelAuth, Ctx, Editor, MediaItem, Pacing, PostDetails, PostOutcome, Provider, ProviderError,
     Published, Thread,
 };
 
@@ -377,7 +377,11 @@ impl<'a> Publish<'a> {
                     return self.release(due, None).await;
                 }
             }
-            if let Some((limit, window)) = provider.info().pacing {
+            if let Some(Pacing {
+                posts: limit,
+                per_seconds: window,
+            }) = provider.info().pacing
+            {
                 let id = channel.id.clone();
                 let wait = self
                     .db(move |conn| posts::paced_until(conn, &id, limit, window))
@@ -402,12 +406,14 @@ impl<'a> Publish<'a> {
                 tracing::warn!(job = %self.job.id, "lost the job's lease; another worker has it");
                 return Ok(());
             }
-            let outcome = if position == 0 {
-                provider.post(&ctx, &auth, &details).await
+            let thread = if position == 0 {
+                None
             } else {
-                let thread = self.thread()?;
-                provider.comment(&ctx, &auth, &thread, &details).await
+                Some(self.thread()?)
             };
+            let outcome = provider
+                .publish(&ctx, &auth, &details, thread.as_ref())
+                .await;
             let outcome = match outcome {
                 Ok(PostOutcome::Pending(data)) => self.poll(provider, &ctx, &auth, data).await,
                 other => other,

@@ -131,7 +131,7 @@ async fn a_return_url_is_followed_only_on_an_allowed_host() {
                     &key,
                     &format!(
                         "sandbox?returnURL={}",
-                        socialgate::pages::url_encode(&return_url)
+                        socialgate::percent::url_encode(&return_url)
                     ),
                 )
                 .await;

@@ -104,10 +104,7 @@ impl TestApp {
             media,
         };
         let ctx = Ctx::of(&self.state);
-        let outcome = match thread {
-            None => provider.post(&ctx, &auth, &post).await?,
-            Some(t) => provider.comment(&ctx, &auth, t, &post).await?,
-        };
+        let outcome = provider.publish(&ctx, &auth, &post, thread).await?;
         match outcome {
             PostOutcome::Published(p) => Ok(p),
             PostOutcome::Pending(v) => panic!("unexpected pending publish: {v}"),
@@ -165,7 +162,7 @@ pub fn image(url: &str, alt: Option<&str>) -> MediaItem {
 }
 
 fn encode(s: &str) -> String {
-    socialgate::pages::url_encode(s)
+    socialgate::percent::url_encode(s)
 }
 
 /// The parameters of an `Authorization: OAuth …` header.

@@ -158,7 +158,7 @@ pub async fn spawn_on(
         ("SOCIALGATE_PUBLIC_URL".into(), address.clone()),
     ];
     all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let config = Config::from_lookup(|name| {
+    let config = Config::from_lookup(move |name| {
         all.iter()
             .rev()
             .find(|(k, _)| k == name)

@@ -10,15 +10,21 @@ use crate::fakes::{PNG, image, oauth_params, oauth1_valid, trusted};
 use crate::helpers::{client, query_param, spawn_app_with};
 
 /// Signed by the app alone, or by the app and a token with this secret.
+/// X's real API, which `SOCIALGATE_PROVIDER_HOSTS` sends to the fake.
+const X_API: &str = "https://api.x.com";
+
+fn x_hosts(api: &MockServer) -> String {
+    format!("api.x.com={}", api.uri())
+}
+
+/// Signed as X checks it: over its own URL, whatever proxy the request went through.
 fn signed(
-    api: &MockServer,
     token: Option<&'static str>,
     token_secret: &'static str,
 ) -> impl Fn(&Request) -> bool + use<> {
-    let base = api.uri();
     move |req: &Request| {
         let params = oauth_params(req);
-        oauth1_valid(req, &base, "x-consumer-secret", token_secret)
+        oauth1_valid(req, X_API, "x-consumer-secret", token_secret)
             && params.get("oauth_consumer_key").map(String::as_str) == Some("x-consumer-key")
             && params.get("oauth_token").map(String::as_str) == token
     }
@@ -28,7 +34,7 @@ fn signed(
 async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
     let api = MockServer::start().await;
     let app = spawn_app_with(&[
-        ("SOCIALGATE_X_API_URL", &api.uri()),
+        ("SOCIALGATE_PROVIDER_HOSTS", &x_hosts(&api)),
         ("SOCIALGATE_FETCH_TRUSTED_HOSTS", &trusted(&api)),
     ])
     .await;
@@ -42,7 +48,7 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
     let expected_callback = callback.clone();
     Mock::given(method("POST"))
         .and(path("/oauth/request_token"))
-        .and(signed(&api, None, ""))
+        .and(signed(None, ""))
         .and(move |req: &Request| oauth_params(req).get("oauth_callback") == Some(&expected_callback))
         .respond_with(ResponseTemplate::new(200).set_body_string(
             "oauth_token=request-token&oauth_token_secret=request-secret&oauth_callback_confirmed=true",
@@ -58,7 +64,7 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
 
     Mock::given(method("POST"))
         .and(path("/oauth/access_token"))
-        .and(signed(&api, Some("request-token"), "request-secret"))
+        .and(signed(Some("request-token"), "request-secret"))
         .and(|req: &Request| {
             oauth_params(req).get("oauth_verifier").map(String::as_str) == Some("the-verifier")
         })
@@ -71,7 +77,7 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
     Mock::given(method("GET"))
         .and(path("/2/users/me"))
         .and(wm_query("user.fields", "profile_image_url,verified"))
-        .and(signed(&api, Some("42-access"), "access-secret"))
+        .and(signed(Some("42-access"), "access-secret"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "data": { "id": "42", "name": "Alice", "username": "alice",
                       "profile_image_url": "https://pbs.example/alice.jpg", "verified": true }
@@ -110,7 +116,7 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
         .await;
     Mock::given(method("POST"))
         .and(path("/2/media/upload/initialize"))
-        .and(signed(&api, Some("42-access"), "access-secret"))
+        .and(signed(Some("42-access"), "access-secret"))
         .and(body_partial_json(json!({ "media_type": "image/png", "total_bytes": PNG.len(), "media_category": "tweet_image" })))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": { "id": "777", "media_key": "3_777" } })))
         .expect(1)
@@ -118,7 +124,7 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
         .await;
     Mock::given(method("POST"))
         .and(path("/2/media/upload/777/append"))
-        .and(signed(&api, Some("42-access"), "access-secret"))
+        .and(signed(Some("42-access"), "access-secret"))
         .and(|req: &Request| {
             let body = String::from_utf8_lossy(&req.body);
             body.contains("name=\"segment_index\"\r\n\r\n0")
@@ -130,7 +136,7 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
         .await;
     Mock::given(method("POST"))
         .and(path("/2/media/upload/777/finalize"))
-        .and(signed(&api, Some("42-access"), "access-secret"))
+        .and(signed(Some("42-access"), "access-secret"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "data": { "id": "777", "processing_info": { "state": "pending", "check_after_secs": 1 } }
         })))
@@ -141,7 +147,7 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
         .and(path("/2/media/upload"))
         .and(wm_query("command", "STATUS"))
         .and(wm_query("media_id", "777"))
-        .and(signed(&api, Some("42-access"), "access-secret"))
+        .and(signed(Some("42-access"), "access-secret"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "data": { "id": "777", "processing_info": { "state": "succeeded" } }
         })))
@@ -153,14 +159,14 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
         .and(body_partial_json(
             json!({ "id": "777", "metadata": { "alt_text": { "text": "a cat" } } }),
         ))
-        .and(signed(&api, Some("42-access"), "access-secret"))
+        .and(signed(Some("42-access"), "access-secret"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": { "id": "777" } })))
         .expect(1)
         .mount(&api)
         .await;
     Mock::given(method("POST"))
         .and(path("/2/tweets"))
-        .and(signed(&api, Some("42-access"), "access-secret"))
+        .and(signed(Some("42-access"), "access-secret"))
         .and(body_partial_json(json!({
             "text": "Hello X", "media": { "media_ids": ["777"] }, "reply_settings": "following"
         })))
@@ -173,7 +179,7 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
         .await;
     Mock::given(method("POST"))
         .and(path("/2/tweets"))
-        .and(signed(&api, Some("42-access"), "access-secret"))
+        .and(signed(Some("42-access"), "access-secret"))
         .and(body_partial_json(
             json!({ "text": "second", "reply": { "in_reply_to_tweet_id": "1001" } }),
         ))
@@ -201,7 +207,7 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
             Some("a cat"),
         )],
     };
-    let root = match provider.post(&ctx, &auth, &post).await.unwrap() {
+    let root = match provider.publish(&ctx, &auth, &post, None).await.unwrap() {
         socialgate::providers::PostOutcome::Published(p) => p,
         other => panic!("{other:?}"),
     };
@@ -259,10 +265,7 @@ async fn x_environment_credentials_apply_only_when_the_operator_enables_them() {
     let api = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/oauth/request_token"))
-        .and({
-            let base = api.uri();
-            move |req: &Request| oauth1_valid(req, &base, "env-secret", "")
-        })
+        .and(move |req: &Request| oauth1_valid(req, X_API, "env-secret", ""))
         .respond_with(
             ResponseTemplate::new(200).set_body_string(
                 "oauth_token=rt&oauth_token_secret=rs&oauth_callback_confirmed=true",
@@ -271,7 +274,7 @@ async fn x_environment_credentials_apply_only_when_the_operator_enables_them() {
         .mount(&api)
         .await;
     let vars = [
-        ("SOCIALGATE_X_API_URL", api.uri()),
+        ("SOCIALGATE_PROVIDER_HOSTS", x_hosts(&api)),
         ("X_API_KEY", "env-key".into()),
         ("X_API_SECRET", "env-secret".into()),
     ];
@@ -322,7 +325,11 @@ fn x_settings_and_lengths_follow_its_rules() {
             false,
         ),
     ] {
-        assert_eq!(x.validate_settings(&settings).is_ok(), ok, "{settings}");
+        assert_eq!(
+            x.info().settings.validate(&settings).is_ok(),
+            ok,
+            "{settings}"
+        );
     }
     assert_eq!(x.max_length(&[]), 280);
     let verified = AdditionalSetting {

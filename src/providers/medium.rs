@@ -1,0 +1,218 @@
+//! A post's medium as a network uploads it: read from storage in chunks (local disk, the S3
+//! bucket, or a fetched URL spooled to a temporary file), never held whole in memory unless a
+//! network asks for the bytes, with its kind, type and file name.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::http::transport_error;
+use super::{Ctx, ProviderError};
+use crate::media::guard::{self, FetchError};
+
+/// Image or video, decided from the bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaKind {
+    Image,
+    Video,
+}
+
+/// One medium, ready to be sent.
+#[derive(Debug)]
+pub struct Medium {
+    file: PathBuf,
+    /// Whether `file` is ours to delete when done (a download), not an upload in storage.
+    spooled: bool,
+    pub len: u64,
+    pub mime: &'static str,
+    pub kind: MediaKind,
+    pub file_name: String,
+    /// Where it came from, for messages.
+    pub source: String,
+}
+
+impl Drop for Medium {
+    fn drop(&mut self) {
+        if self.spooled {
+            let _ = std::fs::remove_file(&self.file);
+        }
+    }
+}
+
+fn unreadable(path: &str, e: impl std::fmt::Display) -> ProviderError {
+    ProviderError::BadBody(format!("the media {path} is not readable: {e}"))
+}
+
+impl Medium {
+    /// Opens a post's medium: our own upload on disk or in the bucket, or a URL fetched through
+    /// the SSRF guard (https, public addresses, or `SOCIALGATE_FETCH_TRUSTED_HOSTS`).
+    pub async fn open(ctx: &Ctx<'_>, path: &str) -> Result<Medium, ProviderError> {
+        let (file, spooled) = match crate::media::storage::local_file(ctx.config, path) {
+            Some(file) => (file, false),
+            None => (spool(ctx, path).await?, true),
+        };
+        let mut medium = Medium {
+            file,
+            spooled,
+            len: 0,
+            mime: "application/octet-stream",
+            kind: MediaKind::Image,
+            file_name: path
+                .split(['?', '#'])
+                .next()
+                .and_then(|p| p.rsplit('/').next())
+                .filter(|n| !n.is_empty())
+                .unwrap_or("media")
+                .to_owned(),
+            source: path.to_owned(),
+        };
+        let mut head = [0u8; 64];
+        let mut f = tokio::fs::File::open(&medium.file)
+            .await
+            .map_err(|e| unreadable(path, e))?;
+        medium.len = f.metadata().await.map_err(|e| unreadable(path, e))?.len();
+        let n = read_full(&mut f, &mut head)
+            .await
+            .map_err(|e| unreadable(path, e))?;
+        medium.mime = crate::media::sniff(&head[..n]).ok_or_else(|| {
+            ProviderError::BadBody(format!(
+                "the media {path} is not a supported image or video"
+            ))
+        })?;
+        medium.kind = if medium.mime.starts_with("video/") {
+            MediaKind::Video
+        } else {
+            MediaKind::Image
+        };
+        Ok(medium)
+    }
+
+    /// The whole medium in memory (for networks that take small images in one body).
+    pub async fn bytes(&self) -> Result<Vec<u8>, ProviderError> {
+        tokio::fs::read(&self.file)
+            .await
+            .map_err(|e| unreadable(&self.source, e))
+    }
+
+    /// The medium as a streamed request body.
+    pub async fn body(&self) -> Result<reqwest::Body, ProviderError> {
+        let file = tokio::fs::File::open(&self.file)
+            .await
+            .map_err(|e| unreadable(&self.source, e))?;
+        Ok(reqwest::Body::wrap_stream(
+            tokio_util::io::ReaderStream::new(file),
+        ))
+    }
+
+    /// A multipart part with the medium streamed, its file name and type.
+    pub async fn part(&self) -> Result<reqwest::multipart::Part, ProviderError> {
+        reqwest::multipart::Part::stream_with_length(self.body().await?, self.len)
+            .file_name(self.file_name.clone())
+            .mime_str(self.mime)
+            .map_err(transport_error)
+    }
+
+    /// Reads the medium `size` bytes at a time (the last chunk may be shorter).
+    pub async fn chunks(&self, size: usize) -> Result<Chunks, ProviderError> {
+        let file = tokio::fs::File::open(&self.file)
+            .await
+            .map_err(|e| unreadable(&self.source, e))?;
+        Ok(Chunks {
+            file,
+            size: size.max(1),
+            index: 0,
+            source: self.source.clone(),
+        })
+    }
+}
+
+/// Sequential chunks of a medium.
+pub struct Chunks {
+    file: tokio::fs::File,
+    size: usize,
+    index: usize,
+    source: String,
+}
+
+impl Chunks {
+    /// The next chunk and its index, or `None` at the end.
+    pub async fn next(&mut self) -> Result<Option<(usize, Vec<u8>)>, ProviderError> {
+        let mut buffer = vec![0u8; self.size];
+        let n = read_full(&mut self.file, &mut buffer)
+            .await
+            .map_err(|e| unreadable(&self.source, e))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buffer.truncate(n);
+        let index = self.index;
+        self.index += 1;
+        Ok(Some((index, buffer)))
+    }
+}
+
+async fn read_full(file: &mut tokio::fs::File, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        let n = file.read(&mut buffer[filled..]).await?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
+}
+
+/// A temporary file under the data directory for a medium that is not on our disk.
+fn spool_path(ctx: &Ctx<'_>) -> PathBuf {
+    ctx.config
+        .data_dir
+        .join("uploads")
+        .join("incoming")
+        .join(format!("out-{}", crate::crypto::random_alphanumeric(24)))
+}
+
+async fn spool(ctx: &Ctx<'_>, path: &str) -> Result<PathBuf, ProviderError> {
+    let dest = spool_path(ctx);
+    if let Some(dir) = dest.parent() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| unreadable(path, e))?;
+    }
+    let written = match ctx.store.bucket_key(path) {
+        Some(key) => ctx
+            .store
+            .download(key, &dest)
+            .await
+            .map(drop)
+            .map_err(|e| ProviderError::retry(format!("could not read the media {path}: {e}"))),
+        None => fetch_to(ctx, path, &dest).await,
+    };
+    if let Err(e) = written {
+        let _ = tokio::fs::remove_file(&dest).await;
+        return Err(e);
+    }
+    Ok(dest)
+}
+
+async fn fetch_to(ctx: &Ctx<'_>, path: &str, dest: &Path) -> Result<(), ProviderError> {
+    let limits = guard::Limits {
+        max_bytes: 1024 * 1024 * 1024,
+        timeout: Duration::from_secs(120),
+        trusted: ctx.config.fetch_trusted.clone(),
+    };
+    let fetched = guard::fetch(path, &limits).await.map_err(|e| match e {
+        FetchError::Failed(_) | FetchError::Status(500..) => {
+            ProviderError::retry(format!("could not fetch the media {path}: {e}"))
+        }
+        other => ProviderError::BadBody(format!("could not fetch the media {path}: {other}")),
+    })?;
+    let mut file = tokio::fs::File::create(dest)
+        .await
+        .map_err(|e| unreadable(path, e))?;
+    file.write_all(&fetched.bytes)
+        .await
+        .map_err(|e| unreadable(path, e))?;
+    file.flush().await.map_err(|e| unreadable(path, e))
+}
