@@ -83,7 +83,7 @@ pub fn create_oauth_app(
 
 /// The vault keys of this installation (the master key, and the one a rotation replaced).
 pub fn keys(config: &Config) -> Result<Keys, AppError> {
-    let internal = |e: crypto::KeyError| AppError::Internal(e.to_string());
+    let internal = AppError::internal;
     let (master, _) = crypto::load_or_create_master_key(config.secret_key, &config.data_dir, false)
         .map_err(internal)?;
     let mut keys = Keys::new(&master);
@@ -134,7 +134,7 @@ pub fn rotate_secret_key(
     config: &Config,
     new_key: Option<[u8; 32]>,
 ) -> Result<Value, AppError> {
-    let internal = |e: crypto::KeyError| AppError::Internal(e.to_string());
+    let internal = AppError::internal;
     let (old, _) = crypto::load_or_create_master_key(config.secret_key, &config.data_dir, false)
         .map_err(internal)?;
     let previous = crypto::load_previous_master_key(config.previous_secret_key, &config.data_dir)
@@ -165,9 +165,7 @@ pub fn rotate_secret_key(
         if keys.is_current(sealed) {
             return Ok(sealed.to_owned());
         }
-        let plain = keys
-            .open(sealed)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let plain = keys.open(sealed).map_err(AppError::internal)?;
         Ok(keys.seal(&plain))
     };
     let resealed = crate::db::write_transaction(conn, |conn| {

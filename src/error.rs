@@ -32,9 +32,13 @@ pub enum AppError {
     BadGateway(String),
     #[error("the database is unavailable")]
     Unavailable,
+    /// Something failed on our side: the cause is logged with its chain, never sent.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] BoxError),
 }
+
+/// Any error, kept as the cause of an internal one.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl AppError {
     pub fn bad_request(msg: impl Into<String>) -> Self {
@@ -46,6 +50,10 @@ impl AppError {
     pub fn not_found(msg: impl Into<String>) -> Self {
         AppError::NotFound(msg.into())
     }
+    /// An internal failure with its cause (an error, or a message naming the broken invariant).
+    pub fn internal(cause: impl Into<BoxError>) -> Self {
+        AppError::Internal(cause.into())
+    }
 }
 
 impl From<DbError> for AppError {
@@ -53,7 +61,7 @@ impl From<DbError> for AppError {
         match e {
             DbError::Pool(_) | DbError::Connect(_) => AppError::Unavailable,
             DbError::Query(diesel::result::Error::NotFound) => AppError::not_found("Not found"),
-            other => AppError::Internal(other.to_string()),
+            other => AppError::internal(other),
         }
     }
 }
@@ -64,9 +72,15 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+impl From<crate::crypto::KeyError> for AppError {
+    fn from(e: crate::crypto::KeyError) -> Self {
+        AppError::internal(e)
+    }
+}
+
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
-        AppError::Internal(format!("template: {e}"))
+        AppError::internal(e)
     }
 }
 
@@ -119,7 +133,16 @@ impl ResponseError for AppError {
             AppError::InsufficientScope(scope) => {
                 return builder.json(json!({ "msg": "insufficient_scope", "scope": scope }));
             }
-            AppError::Internal(cause) => tracing::error!(%cause, "request failed"),
+            AppError::Internal(cause) => {
+                let mut chain = cause.to_string();
+                let mut source = cause.source();
+                while let Some(inner) = source {
+                    chain.push_str(": ");
+                    chain.push_str(&inner.to_string());
+                    source = inner.source();
+                }
+                tracing::error!(cause = %chain, "request failed")
+            }
             AppError::Unavailable => tracing::warn!("database unavailable"),
             _ => {}
         }

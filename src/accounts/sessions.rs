@@ -63,7 +63,7 @@ pub fn start(
         &claims,
         &EncodingKey::from_secret(&keys.session),
     )
-    .map_err(|e| AppError::Internal(format!("session token: {e}")))
+    .map_err(|e| AppError::internal(format!("session token: {e}")))
 }
 
 /// Ends the session: its cookie stops working at once, on every instance.
@@ -193,8 +193,7 @@ impl FromRequest for SignedIn {
         };
         let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
         Box::pin(async move {
-            let state =
-                state.ok_or_else(|| AppError::Internal("application state missing".into()))?;
+            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
             let sign_in = || AppError::SignInRequired { next: next.clone() };
             let (sid, user_id) = token
                 .and_then(|t| session_id_of(&state.keys, &t))

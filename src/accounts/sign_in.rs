@@ -154,7 +154,7 @@ pub async fn sign_in(
         }
     })
     .await
-    .map_err(|_| AppError::Internal("password check cancelled".into()))?;
+    .map_err(|_| AppError::internal("password check cancelled"))?;
 
     let Some(user) = verified else {
         let (a, i) = (account_key, ip_key);
@@ -285,7 +285,7 @@ pub async fn sign_up(
     let password = form.password.clone();
     let hash = web::block(move || password::hash(&password))
         .await
-        .map_err(|_| AppError::Internal("password hashing cancelled".into()))?;
+        .map_err(|_| AppError::internal("password hashing cancelled"))?;
     let (email, keys) = (form.email.clone(), state.keys.clone());
     let created = state
         .db

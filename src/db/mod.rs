@@ -354,3 +354,12 @@ where
 pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }
+
+/// A JSON text column read as `T`. A value that does not parse is logged (table and column
+/// named) and read as `T::default()`, so one corrupt row cannot take a page down unnoticed.
+pub fn json_column<T: serde::de::DeserializeOwned + Default>(text: &str, column: &str) -> T {
+    serde_json::from_str(text).unwrap_or_else(|e| {
+        tracing::error!(%column, error = %e, "a JSON column does not parse; read as empty");
+        T::default()
+    })
+}

@@ -34,7 +34,7 @@ pub struct App {
 
 impl App {
     pub fn redirect_uris(&self) -> Vec<String> {
-        serde_json::from_str(&self.redirect_uris).unwrap_or_default()
+        crate::db::json_column(&self.redirect_uris, "oauth_apps.redirect_uris")
     }
 
     /// Public clients have no secret and must use PKCE.

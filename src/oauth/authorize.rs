@@ -355,8 +355,8 @@ pub async fn consent(
             let Some(request) = take_request(conn, &form.request_id, &sid)? else {
                 return Ok(Outcome::Gone);
             };
-            let scopes = Scopes::parse(&request.scopes)
-                .map_err(|_| AppError::Internal("stored scopes".into()))?;
+            let scopes =
+                Scopes::parse(&request.scopes).map_err(|_| AppError::internal("stored scopes"))?;
             if let Some(device_code_id) = &request.device_code_id {
                 let grant_id = if approve {
                     if users::membership(conn, &form.organization_id, &user_id)?.is_none() {

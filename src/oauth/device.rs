@@ -253,7 +253,7 @@ pub async fn postiz_code(state: web::Data<AppState>) -> Result<HttpResponse, App
         .db
         .run(|conn| {
             let app = apps::find_by_client_id(conn, apps::CLI_CLIENT_ID)?
-                .ok_or_else(|| AppError::Internal("the built-in CLI client is missing".into()))?;
+                .ok_or_else(|| AppError::internal("the built-in CLI client is missing"))?;
             create(conn, &app.id, Scopes::all())
         })
         .await?;
@@ -463,8 +463,7 @@ pub async fn verify(
                 throttle::record_failure(conn, &guess_key, USER_CODE_GUESSES)?;
                 return Ok(None);
             };
-            let scopes =
-                Scopes::parse(&scopes).map_err(|_| AppError::Internal("stored scopes".into()))?;
+            let scopes = Scopes::parse(&scopes).map_err(|_| AppError::internal("stored scopes"))?;
             let Some(app) = apps::find(conn, &app_id)? else {
                 return Ok(None);
             };

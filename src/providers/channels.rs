@@ -87,7 +87,10 @@ impl Channel {
     }
 
     pub fn additional(&self) -> Vec<AdditionalSetting> {
-        serde_json::from_str(&self.additional_settings).unwrap_or_default()
+        crate::db::json_column(
+            &self.additional_settings,
+            "integrations.additional_settings",
+        )
     }
 
     /// `active`, `disabled` or `refresh needed`.
@@ -367,7 +370,7 @@ pub fn set_preferences(
 ) -> Result<(), AppError> {
     get(conn, org_id, id)?;
     let times: Vec<PostingTime> = minutes.iter().map(|&time| PostingTime { time }).collect();
-    let times = serde_json::to_string(&times).map_err(|e| AppError::Internal(e.to_string()))?;
+    let times = serde_json::to_string(&times).map_err(AppError::internal)?;
     let customer_id = match customer_name.map(str::trim).filter(|n| !n.is_empty()) {
         None => None,
         Some(name) if name.chars().count() > 100 => {
@@ -435,7 +438,7 @@ pub fn auth(
             channel.provider
         ))
     })?;
-    let open = |v: &str| keys.open(v).map_err(|e| AppError::Internal(e.to_string()));
+    let open = |v: &str| keys.open(v).map_err(AppError::internal);
     Ok(ChannelAuth {
         internal_id: channel.internal_id.clone(),
         access_token: open(&channel.access_token)?,
@@ -489,8 +492,7 @@ pub async fn fresh_auth(
     let mut auth = state
         .db
         .run(move |conn| auth(conn, &keys, &config, &row))
-        .await
-        .map_err(FreshAuthError::App)?;
+        .await?;
     let Some(provider) = channel.provider() else {
         return Ok(auth);
     };
@@ -512,8 +514,7 @@ pub async fn refresh_now(state: &crate::AppState, channel: &Channel) -> Result<(
     let current = state
         .db
         .run(move |conn| auth(conn, &keys, &config, &row))
-        .await
-        .map_err(FreshAuthError::App)?;
+        .await?;
     let provider = channel.provider().ok_or_else(|| {
         FreshAuthError::Provider(super::ProviderError::NotSupported("unknown network".into()))
     })?;
@@ -536,8 +537,7 @@ async fn refresh_with(
             state
                 .db
                 .run(move |conn| save_tokens(conn, &keys, &id, &saved))
-                .await
-                .map_err(FreshAuthError::App)?;
+                .await?;
             Ok(tokens)
         }
         Err(e) if e.is_transient() => Err(FreshAuthError::Provider(e)),
@@ -546,8 +546,7 @@ async fn refresh_with(
             state
                 .db
                 .run(move |conn| mark_refresh_needed(conn, &id))
-                .await
-                .map_err(FreshAuthError::App)?;
+                .await?;
             Err(FreshAuthError::Provider(
                 super::ProviderError::RefreshNeeded(e.to_string()),
             ))
@@ -576,9 +575,18 @@ pub fn expiring(conn: &mut DbConn, before: NaiveDateTime) -> Result<Vec<Channel>
 #[derive(Debug, thiserror::Error)]
 pub enum FreshAuthError {
     #[error(transparent)]
-    App(AppError),
+    App(#[from] AppError),
     #[error(transparent)]
-    Provider(super::ProviderError),
+    Provider(#[from] super::ProviderError),
+}
+
+impl From<FreshAuthError> for AppError {
+    fn from(e: FreshAuthError) -> Self {
+        match e {
+            FreshAuthError::App(e) => e,
+            FreshAuthError::Provider(e) => e.into(),
+        }
+    }
 }
 
 /// Re-encrypts every channel token (a master-key rotation); returns how many values moved.

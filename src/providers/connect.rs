@@ -255,12 +255,7 @@ pub(super) async fn finish(
         return Ok(Err(reason.to_string()));
     }
     input.secret = match flow.secret.as_deref() {
-        Some(sealed) => Some(
-            state
-                .keys
-                .open(sealed)
-                .map_err(|e| AppError::Internal(e.to_string()))?,
-        ),
+        Some(sealed) => Some(state.keys.open(sealed).map_err(AppError::internal)?),
         None => None,
     };
     input.organization_id = flow.organization_id.clone();

@@ -206,9 +206,7 @@ pub fn summaries(
     rows.into_iter()
         .map(|r| {
             Ok(StoredSummary {
-                client_id: keys
-                    .open(&r.client_id)
-                    .map_err(|e| AppError::Internal(e.to_string()))?,
+                client_id: keys.open(&r.client_id).map_err(AppError::internal)?,
                 provider: r.provider,
                 redirect_uri: r.redirect_uri,
                 instance_url: r.instance_url,
@@ -246,7 +244,7 @@ pub fn resolve(
         .first(conn)
         .optional()?;
     if let Some(r) = row {
-        let open = |v: &str| keys.open(v).map_err(|e| AppError::Internal(e.to_string()));
+        let open = |v: &str| keys.open(v).map_err(AppError::internal);
         return Ok(Some(AppCredentials {
             client_id: open(&r.client_id)?,
             client_secret: open(&r.client_secret)?,

@@ -49,3 +49,20 @@ pub fn truncate(body: &str, max: usize) -> String {
         None => body.to_owned(),
     }
 }
+
+/// What a request that called a network answers when the network failed (Postiz's messages).
+impl From<ProviderError> for crate::error::AppError {
+    fn from(e: ProviderError) -> Self {
+        use crate::error::AppError;
+        match e {
+            ProviderError::RefreshNeeded(_) | ProviderError::Disconnected(_) => {
+                AppError::Unauthorized("Channel disconnected due to expired token".into())
+            }
+            ProviderError::BadBody(m) => AppError::BadRequest(m),
+            ProviderError::NotSupported(m) => AppError::NotFound(m),
+            ProviderError::RetryLater { .. } | ProviderError::Unconfirmed(_) => {
+                AppError::BadGateway("The network did not answer; try again later".into())
+            }
+        }
+    }
+}

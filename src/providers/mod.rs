@@ -17,6 +17,9 @@ mod pages;
 mod pick;
 pub mod sandbox;
 pub mod settings;
+#[cfg(feature = "network-sketch")]
+#[path = "../../tests/networks/sketch.rs"]
+pub mod sketch;
 pub mod text;
 pub mod x;
 
@@ -322,12 +325,13 @@ pub struct PostDetails {
 }
 
 /// A post that exists on the network.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Published {
     /// The platform's id of the post (the release id).
     pub id: String,
     pub url: String,
     /// What a reply needs beyond the id (e.g. Bluesky's content hash), kept with the post.
+    #[serde(default)]
     pub reference: Option<String>,
 }
 
@@ -527,6 +531,8 @@ pub static ALL: &[&dyn Provider] = &[
     &x::X,
     &mastodon::Mastodon,
     &bluesky::Bluesky,
+    #[cfg(feature = "network-sketch")]
+    &sketch::Sketch,
 ];
 
 /// The network with this identifier.

@@ -64,7 +64,7 @@ pub struct SandboxPost {
 
 impl SandboxPost {
     pub fn media(&self) -> Vec<MediaItem> {
-        serde_json::from_str(&self.media_json).unwrap_or_default()
+        crate::db::json_column(&self.media_json, "sandbox_posts.media")
     }
 
     /// The JSON `GET /sandbox/posts` answers with.

@@ -8,14 +8,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Caller;
-use super::integrations::provider_error;
 use crate::AppState;
 use crate::db::schema::analytics_cache;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::oauth::scopes::Scope;
-use crate::providers::channels::{self, Channel, FreshAuthError};
-use crate::providers::{ChannelAuth, Ctx};
+use crate::providers::Ctx;
+use crate::providers::channels;
 use crate::publishing::notifications;
 
 #[derive(Deserialize)]
@@ -62,15 +61,6 @@ fn remember(conn: &mut DbConn, key: &str, body: &Value) -> Result<(), AppError> 
     Ok(())
 }
 
-async fn ready_auth(state: &AppState, channel: &Channel) -> Result<ChannelAuth, AppError> {
-    channels::fresh_auth(state, channel)
-        .await
-        .map_err(|e| match e {
-            FreshAuthError::App(e) => e,
-            FreshAuthError::Provider(e) => provider_error(e),
-        })
-}
-
 /// Answers from the cache, or computes, stores and answers.
 async fn through_cache<F, Fut>(
     state: &AppState,
@@ -115,11 +105,8 @@ pub async fn channel(
         let Some(provider) = channel.provider() else {
             return Ok(json!([]));
         };
-        let auth = ready_auth(&state, &channel).await?;
-        let series = provider
-            .analytics(&Ctx::of(&state), &auth, n)
-            .await
-            .map_err(provider_error)?;
+        let auth = channels::fresh_auth(&state, &channel).await?;
+        let series = provider.analytics(&Ctx::of(&state), &auth, n).await?;
         Ok(serde_json::to_value(series).unwrap_or_else(|_| json!([])))
     })
     .await
@@ -147,11 +134,10 @@ pub async fn post(
         let Some(provider) = channel.provider() else {
             return Ok(json!([]));
         };
-        let auth = ready_auth(&state, &channel).await?;
+        let auth = channels::fresh_auth(&state, &channel).await?;
         let series = provider
             .post_analytics(&Ctx::of(&state), &auth, &release, n)
-            .await
-            .map_err(provider_error)?;
+            .await?;
         Ok(serde_json::to_value(series).unwrap_or_else(|_| json!([])))
     })
     .await

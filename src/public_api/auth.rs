@@ -73,8 +73,7 @@ impl FromRequest for Caller {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let credential = presented(req);
         Box::pin(async move {
-            let state =
-                state.ok_or_else(|| AppError::Internal("application state missing".into()))?;
+            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
             let credential =
                 credential.ok_or_else(|| AppError::Unauthorized("No API Key found".into()))?;
             if credential.starts_with(tokens::PREFIX) {

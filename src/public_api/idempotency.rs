@@ -62,7 +62,9 @@ fn begin(conn: &mut DbConn, key_hash: &str, request_hash: &str) -> Result<Begin,
     })
     .or_else(|e: AppError| match e {
         // Another instance inserted the same key a moment ago.
-        AppError::Internal(m) if m.contains("unique") || m.contains("UNIQUE") => {
+        AppError::Internal(cause)
+            if cause.to_string().contains("unique") || cause.to_string().contains("UNIQUE") =>
+        {
             Ok(Begin::InFlight)
         }
         other => Err(other),
@@ -182,7 +184,7 @@ pub async fn guard(
     let (head, response_body) = response.into_parts();
     let bytes = body::to_bytes(response_body)
         .await
-        .map_err(|_| AppError::Internal("response body".into()))?;
+        .map_err(|_| AppError::internal("response body"))?;
     let keep = !(status.is_server_error()
         || matches!(
             status,

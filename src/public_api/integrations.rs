@@ -8,9 +8,9 @@ use super::Caller;
 use crate::AppState;
 use crate::error::AppError;
 use crate::oauth::scopes::Scope;
-use crate::providers::channels::{self, Channel, FreshAuthError};
+use crate::providers::channels::{self, Channel};
 use crate::providers::connect::{self, StartError, StartRequest};
-use crate::providers::{Ctx, ProviderError, sandbox};
+use crate::providers::{Ctx, sandbox};
 
 /// A channel as Postiz lists it; tokens never leave the server.
 fn channel_json(c: &Channel, customers: &[channels::Customer]) -> Value {
@@ -82,8 +82,7 @@ pub async fn list(
             )
         })
         .await?;
-    let bytes =
-        web::Bytes::from(serde_json::to_vec(&body).map_err(|e| AppError::Internal(e.to_string()))?);
+    let bytes = web::Bytes::from(serde_json::to_vec(&body).map_err(AppError::internal)?);
     if single && let Ok(mut rendered) = RENDERED.lock() {
         if rendered.len() > 10_000 {
             rendered.clear();
@@ -226,30 +225,11 @@ pub async fn trigger(
     {
         return Err(AppError::not_found("Tool not found"));
     }
-    let auth = match channels::fresh_auth(&state, &channel).await {
-        Ok(a) => a,
-        Err(FreshAuthError::App(e)) => return Err(e),
-        Err(FreshAuthError::Provider(e)) => return Err(provider_error(e)),
-    };
+    let auth = channels::fresh_auth(&state, &channel).await?;
     let output = provider
         .call_tool(&Ctx::of(&state), &auth, &body.method_name, &body.data)
-        .await
-        .map_err(provider_error)?;
+        .await?;
     Ok(HttpResponse::Ok().json(json!({ "output": output })))
-}
-
-/// A network's refusal as an answer to the caller.
-pub fn provider_error(e: ProviderError) -> AppError {
-    match e {
-        ProviderError::RefreshNeeded(_) | ProviderError::Disconnected(_) => {
-            AppError::Unauthorized("Channel disconnected due to expired token".into())
-        }
-        ProviderError::BadBody(m) => AppError::BadRequest(m),
-        ProviderError::NotSupported(m) => AppError::NotFound(m),
-        ProviderError::RetryLater { .. } | ProviderError::Unconfirmed(_) => {
-            AppError::BadGateway("The network did not answer; try again later".into())
-        }
-    }
 }
 
 /// `GET /sandbox/posts`: what the caller's sandbox channels published.

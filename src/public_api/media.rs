@@ -45,7 +45,7 @@ async fn store(
 }
 
 fn io(e: std::io::Error) -> AppError {
-    AppError::Internal(format!("storage: {e}"))
+    AppError::internal(format!("storage: {e}"))
 }
 
 async fn finish(
@@ -220,7 +220,7 @@ pub async fn serve(
         .set_content_type(
             storage::served_type(&path)
                 .parse()
-                .map_err(|_| AppError::Internal("mime".into()))?,
+                .map_err(|_| AppError::internal("mime"))?,
         )
         .disable_content_disposition();
     Ok(file

@@ -10,11 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Caller;
-use super::integrations::provider_error;
 use crate::AppState;
 use crate::error::AppError;
 use crate::oauth::scopes::Scope;
-use crate::providers::channels::{self, Channel, FreshAuthError};
+use crate::providers::channels::{self, Channel};
 use crate::providers::text::html_to_plain;
 use crate::providers::{Ctx, MediaItem, PostDetails, Provider};
 use crate::publishing::posts::{self, CreateRequest, NewGroup, NewValue, Post, PostType};
@@ -441,7 +440,7 @@ fn row_json(p: &Post) -> Value {
     json!({
         "id": p.id,
         "content": p.content,
-        "image": serde_json::from_str::<Value>(&p.image).unwrap_or_else(|_| json!([])),
+        "image": crate::db::json_column::<Value>(&p.image, "posts.image"),
         "delay": p.delay_minutes,
         "state": p.state,
         "releaseId": p.release_id,
@@ -477,7 +476,7 @@ pub async fn get_one(
         "releaseId": root.release_id,
         "error": root.error,
         "intervalInDays": root.interval_days,
-        "settings": serde_json::from_str::<Value>(&root.settings).unwrap_or_default(),
+        "settings": crate::db::json_column::<Value>(&root.settings, "posts.settings"),
         "integration": { "id": channel.id, "providerIdentifier": channel.provider, "name": channel.name, "picture": channel.picture },
         "values": rows.iter().map(row_json).collect::<Vec<_>>(),
     })))
@@ -501,7 +500,7 @@ pub async fn update(
     let draft = root.state == posts::DRAFT;
     let mut entry = body.into_inner();
     if entry.get("settings").is_none() {
-        entry["settings"] = serde_json::from_str(&root.settings).unwrap_or_else(|_| json!({}));
+        entry["settings"] = crate::db::json_column(&root.settings, "posts.settings");
     }
     entry["group"] = json!(root.group_id);
     let date = match entry.get("date") {
@@ -526,7 +525,7 @@ pub async fn update(
             PostType::Schedule
         },
         date,
-        tags: serde_json::from_str(&root.tags).unwrap_or_else(|_| json!([])),
+        tags: crate::db::json_column(&root.tags, "posts.tags"),
         interval_days: root.interval_days,
         republish: false,
         creation_method: root.creation_method.clone(),
@@ -624,7 +623,7 @@ pub async fn set_settings(
             "This post's time has passed; it can no longer be changed",
         ));
     }
-    let mut settings: Value = serde_json::from_str(&root.settings).unwrap_or_else(|_| json!({}));
+    let mut settings: Value = crate::db::json_column(&root.settings, "posts.settings");
     for (k, v) in changes {
         settings[k] = v;
     }
@@ -660,15 +659,8 @@ pub async fn missing(
     let Some(provider) = channel.provider() else {
         return Ok(HttpResponse::Ok().json(json!([])));
     };
-    let auth = match channels::fresh_auth(&state, &channel).await {
-        Ok(a) => a,
-        Err(FreshAuthError::App(e)) => return Err(e),
-        Err(FreshAuthError::Provider(e)) => return Err(provider_error(e)),
-    };
-    let list = provider
-        .missing(&Ctx::of(&state), &auth)
-        .await
-        .map_err(provider_error)?;
+    let auth = channels::fresh_auth(&state, &channel).await?;
+    let list = provider.missing(&Ctx::of(&state), &auth).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 

@@ -40,7 +40,7 @@ pub struct Job {
 
 impl Job {
     pub fn payload(&self) -> Value {
-        serde_json::from_str(&self.payload).unwrap_or_else(|_| Value::Object(Default::default()))
+        crate::db::json_column(&self.payload, "jobs.payload")
     }
 }
 

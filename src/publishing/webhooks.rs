@@ -41,7 +41,7 @@ pub struct Webhook {
 impl Webhook {
     /// The channel ids it is limited to (empty: every channel).
     pub fn channel_ids(&self) -> Vec<String> {
-        serde_json::from_str(&self.channels).unwrap_or_default()
+        crate::db::json_column(&self.channels, "webhooks.channels")
     }
 }
 
@@ -276,7 +276,7 @@ pub async fn deliver(
     let secret = state
         .keys
         .open(&webhook.secret)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(AppError::internal)?;
     let timestamp = chrono::Utc::now().timestamp();
     let outcome = match url::Url::parse(&webhook.url) {
         Err(_) => Err("the URL is not valid".to_owned()),

@@ -3,12 +3,13 @@
 //! users need: refresh and retry, fail with the platform's reason, back off, or report a publish
 //! whose outcome is unknown instead of repeating it. Runs inside `serve` and alone as `worker`.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use actix_web::web;
 use chrono::Duration;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, watch};
 
@@ -203,22 +204,63 @@ async fn run_job(state: &AppState, worker: &str, job: Job) -> Result<(), AppErro
     }
 }
 
+/// What a publish job has done so far, kept in the job's payload between runs.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+struct Progress {
+    /// The position being sent: set and committed before the call, cleared after it. Found set
+    /// by the next run, it means the outcome is unknown, and nothing is sent again.
+    sending: Option<i64>,
+    /// Positions published.
+    done: Vec<i64>,
+    /// What each published position is on the network, by position.
+    refs: BTreeMap<String, Published>,
+    /// When the last position went out (Unix seconds), for comment delays.
+    last_at: Option<i64>,
+    /// Token refreshes this publish caused.
+    refreshes: i64,
+    /// A publish the network is still processing.
+    pending: Option<Pending>,
+}
+
+/// A two-phase publish between checks: the job is released, not holding a worker slot.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+struct Pending {
+    position: i64,
+    /// What the network's `check_status` needs.
+    data: Value,
+    checks: u32,
+}
+
+impl Progress {
+    fn of(job: &Job) -> Progress {
+        serde_json::from_str(&job.payload).unwrap_or_else(|e| {
+            tracing::error!(job = %job.id, error = %e, "a job's progress is unreadable; starting afresh");
+            Progress::default()
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_else(|_| json!({}))
+    }
+}
+
 /// One run of a publish job.
 struct Publish<'a> {
     state: &'a AppState,
     worker: &'a str,
     job: Job,
-    payload: Value,
+    progress: Progress,
 }
 
 impl<'a> Publish<'a> {
     fn new(state: &'a AppState, worker: &'a str, job: Job) -> Self {
-        let payload = job.payload();
+        let progress = Progress::of(&job);
         Publish {
             state,
             worker,
             job,
-            payload,
+            progress,
         }
     }
 
@@ -238,7 +280,7 @@ impl<'a> Publish<'a> {
         let (id, worker, payload) = (
             self.job.id.clone(),
             self.worker.to_owned(),
-            self.payload.clone(),
+            self.progress.to_value(),
         );
         self.db(move |conn| jobs::save_payload(conn, &id, &worker, &payload))
             .await
@@ -249,16 +291,13 @@ impl<'a> Publish<'a> {
         at: chrono::NaiveDateTime,
         error: Option<String>,
     ) -> Result<(), AppError> {
-        let (id, payload) = (self.job.id.clone(), self.payload.clone());
+        let (id, payload) = (self.job.id.clone(), self.progress.to_value());
         self.db(move |conn| jobs::release(conn, &id, at, error.as_deref(), &payload))
             .await
     }
 
-    fn done(&self) -> Vec<i64> {
-        self.payload["done"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_i64).collect())
-            .unwrap_or_default()
+    fn done(&self) -> &[i64] {
+        &self.progress.done
     }
 
     /// Marks what did not go out as failed, tells the organization, ends the job.
@@ -315,7 +354,7 @@ impl<'a> Publish<'a> {
             return self.finish().await;
         };
         let root = rows[0].clone();
-        if !self.payload["sending"].is_null() {
+        if self.progress.sending.is_some() {
             // The last worker died between sending and recording: the post may be out.
             return self
                 .fail(&rows, None, "could not confirm the post was published")
@@ -364,13 +403,19 @@ impl<'a> Publish<'a> {
             }
         };
         let ctx = Ctx::of(self.state);
+        if !self
+            .check_pending(&rows, &channel, provider, &ctx, &auth)
+            .await?
+        {
+            return Ok(());
+        }
         for row in &rows {
             let position = i64::from(row.position);
             if self.done().contains(&position) {
                 continue;
             }
             if position > 0 && row.delay_minutes > 0 {
-                let last = self.payload["last_at"].as_i64().unwrap_or(0);
+                let last = self.progress.last_at.unwrap_or(0);
                 let due = chrono::DateTime::from_timestamp(last, 0)
                     .map(|d| d.naive_utc() + Duration::minutes(i64::from(row.delay_minutes)));
                 if let Some(due) = due.filter(|d| *d > crate::db::now()) {
@@ -401,7 +446,7 @@ impl<'a> Publish<'a> {
                 }
             }
             let details = self.details(row, provider).await?;
-            self.payload["sending"] = json!(position);
+            self.progress.sending = Some(position);
             if !self.save().await? {
                 tracing::warn!(job = %self.job.id, "lost the job's lease; another worker has it");
                 return Ok(());
@@ -414,25 +459,20 @@ impl<'a> Publish<'a> {
             let outcome = provider
                 .publish(&ctx, &auth, &details, thread.as_ref())
                 .await;
-            let outcome = match outcome {
-                Ok(PostOutcome::Pending(data)) => self.poll(provider, &ctx, &auth, data).await,
-                other => other,
-            };
             match outcome {
                 Ok(PostOutcome::Published(p)) => self.record(row, &p).await?,
-                Ok(PostOutcome::Pending(_)) => {
-                    return self
-                        .fail(
-                            &rows,
-                            Some(&channel),
-                            "the network did not finish publishing in time",
-                        )
-                        .await;
+                Ok(PostOutcome::Pending(data)) => {
+                    self.progress.pending = Some(Pending {
+                        position,
+                        data,
+                        checks: 0,
+                    });
+                    return self.check_later(provider).await;
                 }
                 Err(ProviderError::RefreshNeeded(m)) => {
                     // Refused before publishing: refresh the token and try this step again.
-                    self.payload["sending"] = Value::Null;
-                    let refreshes = self.payload["refreshes"].as_i64().unwrap_or(0);
+                    self.progress.sending = None;
+                    let refreshes = self.progress.refreshes;
                     if refreshes >= MAX_REFRESHES {
                         return self
                             .fail(
@@ -442,7 +482,7 @@ impl<'a> Publish<'a> {
                             )
                             .await;
                     }
-                    self.payload["refreshes"] = json!(refreshes + 1);
+                    self.progress.refreshes = refreshes + 1;
                     match channels::refresh_now(self.state, &channel).await {
                         Ok(()) => {
                             return self
@@ -483,7 +523,7 @@ impl<'a> Publish<'a> {
     ) -> Result<(), AppError> {
         match error {
             ProviderError::RetryLater { message, after } => {
-                self.payload["sending"] = Value::Null;
+                self.progress.sending = None;
                 if self.job.attempts >= MAX_ATTEMPTS {
                     return self
                         .fail(
@@ -526,39 +566,88 @@ impl<'a> Publish<'a> {
         }
     }
 
-    /// Polls a two-phase publish (every 20 s, at most 90 times, as Postiz does).
-    async fn poll(
-        &self,
+    /// Releases the job until the pending publish is due for its next check.
+    async fn check_later(&mut self, provider: &dyn Provider) -> Result<(), AppError> {
+        self.progress.sending = None;
+        let every = provider.info().pending.every_seconds.max(1);
+        self.release(
+            crate::db::now() + Duration::seconds(every),
+            Some(format!(
+                "{} is still processing the post",
+                provider.info().name
+            )),
+        )
+        .await
+    }
+
+    /// Checks a pending publish once: published, still pending (released again), or failed.
+    /// Returns true when the publish completed and the chain may go on.
+    async fn check_pending(
+        &mut self,
+        rows: &[Post],
+        channel: &Channel,
         provider: &dyn Provider,
         ctx: &Ctx<'_>,
         auth: &ChannelAuth,
-        mut data: Value,
-    ) -> Result<PostOutcome, ProviderError> {
-        for _ in 0..90 {
-            tokio::time::sleep(StdDuration::from_secs(20)).await;
-            match provider.check_status(ctx, auth, &data).await? {
-                PostOutcome::Pending(next) => data = next,
-                done => return Ok(done),
+    ) -> Result<bool, AppError> {
+        let Some(mut pending) = self.progress.pending.clone() else {
+            return Ok(true);
+        };
+        let Some(row) = rows
+            .iter()
+            .find(|r| i64::from(r.position) == pending.position)
+        else {
+            self.progress.pending = None;
+            return Ok(true);
+        };
+        // A check may be the step that publishes (a container's publish call): like a publish,
+        // it is marked before it is made.
+        self.progress.sending = Some(pending.position);
+        if !self.save().await? {
+            tracing::warn!(job = %self.job.id, "lost the job's lease; another worker has it");
+            return Ok(false);
+        }
+        match provider.check_status(ctx, auth, &pending.data).await {
+            Ok(PostOutcome::Published(p)) => {
+                self.progress.pending = None;
+                self.record(row, &p).await?;
+                Ok(true)
+            }
+            Ok(PostOutcome::Pending(data)) => {
+                pending.checks += 1;
+                if pending.checks >= provider.info().pending.at_most {
+                    self.progress.sending = None;
+                    self.fail(
+                        rows,
+                        Some(channel),
+                        "the network did not finish publishing in time",
+                    )
+                    .await?;
+                    return Ok(false);
+                }
+                pending.data = data;
+                self.progress.pending = Some(pending);
+                self.check_later(provider).await?;
+                Ok(false)
+            }
+            Err(e) => {
+                self.progress.sending = None;
+                self.react(rows, channel, provider, e).await?;
+                Ok(false)
             }
         }
-        Ok(PostOutcome::Pending(data))
     }
 
     /// The published post and the last one, for a comment.
     fn thread(&self) -> Result<Thread, AppError> {
-        let refs = &self.payload["refs"];
-        let get = |v: &Value| -> Option<Published> {
-            Some(Published {
-                id: v["id"].as_str()?.to_owned(),
-                url: v["url"].as_str().unwrap_or_default().to_owned(),
-                reference: v["reference"].as_str().map(str::to_owned),
-            })
-        };
-        let done = self.done();
-        let last = done.iter().max().copied().unwrap_or(0);
-        match (get(&refs["0"]), get(&refs[last.to_string()])) {
-            (Some(root), Some(parent)) => Ok(Thread { root, parent }),
-            _ => Err(AppError::Internal("a comment's thread is unknown".into())),
+        let refs = &self.progress.refs;
+        let last = self.done().iter().max().copied().unwrap_or(0);
+        match (refs.get("0"), refs.get(&last.to_string())) {
+            (Some(root), Some(parent)) => Ok(Thread {
+                root: root.clone(),
+                parent: parent.clone(),
+            }),
+            _ => Err(AppError::internal("a comment's thread is unknown")),
         }
     }
 
@@ -572,13 +661,10 @@ impl<'a> Publish<'a> {
         self.db(move |conn| posts::mark_published(conn, &id, &release, &url, reference.as_deref()))
             .await?;
         let position = i64::from(row.position);
-        let mut done = self.done();
-        done.push(position);
-        self.payload["done"] = json!(done);
-        self.payload["sending"] = Value::Null;
-        self.payload["last_at"] = json!(chrono::Utc::now().timestamp());
-        self.payload["refs"][position.to_string()] =
-            json!({ "id": p.id, "url": p.url, "reference": p.reference });
+        self.progress.done.push(position);
+        self.progress.sending = None;
+        self.progress.last_at = Some(chrono::Utc::now().timestamp());
+        self.progress.refs.insert(position.to_string(), p.clone());
         self.save().await?;
         Ok(())
     }
@@ -627,7 +713,7 @@ impl<'a> Publish<'a> {
         Ok(PostDetails {
             id: row.id.clone(),
             message: text,
-            settings: serde_json::from_str(&row.settings).unwrap_or_default(),
+            settings: crate::db::json_column(&row.settings, "posts.settings"),
             media,
         })
     }
@@ -639,10 +725,12 @@ impl<'a> Publish<'a> {
         channel: &Channel,
         provider: &dyn Provider,
     ) -> Result<(), AppError> {
-        let url = self.payload["refs"]["0"]["url"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let url = self
+            .progress
+            .refs
+            .get("0")
+            .map(|p| p.url.clone())
+            .unwrap_or_default();
         let (org, name) = (channel.organization_id.clone(), provider.info().name);
         let message = format!("Your post has been published on {name} at {url}");
         let link = (!url.is_empty()).then_some(url);

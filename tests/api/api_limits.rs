@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{client, spawn_app, spawn_app_with};
+use crate::helpers::{Tenant, client, spawn_app, spawn_app_with};
 
 fn draft(channel: &str, text: &str) -> Value {
     json!({ "type": "draft", "shortLink": false, "date": "2030-01-01T10:00:00Z", "tags": [],
@@ -13,8 +13,7 @@ fn draft(channel: &str, text: &str) -> Value {
 #[actix_web::test]
 async fn requests_per_credential_and_posts_per_organization_are_limited() {
     let app = spawn_app_with(&[("SOCIALGATE_API_RATE", "5"), ("SOCIALGATE_API_LIMIT", "2")]).await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant { browser, key, .. } = app.tenant("ada@example.com").await;
     let other = app.create_api_key(&browser, "other").await;
     let channel = app.connect_sandbox(&key).await["id"]
         .as_str()
@@ -96,8 +95,7 @@ async fn requests_per_credential_and_posts_per_organization_are_limited() {
 #[actix_web::test]
 async fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
     let app = spawn_app().await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant { key, .. } = app.tenant("ada@example.com").await;
     let channel = app.connect_sandbox(&key).await["id"]
         .as_str()
         .unwrap()

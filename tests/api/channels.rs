@@ -6,13 +6,12 @@ use serde_json::{Value, json};
 use socialgate::providers::{Published, Thread};
 
 use crate::fakes::image;
-use crate::helpers::{client, input_value, query_param, spawn_app, spawn_app_with};
+use crate::helpers::{Tenant, client, input_value, query_param, spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn the_sandbox_connects_by_following_the_api_url_and_is_listed() {
     let app = spawn_app().await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant { key, org, .. } = app.tenant("ada@example.com").await;
 
     let channel = app.connect_sandbox(&key).await;
     let keys: Vec<&str> = channel
@@ -30,7 +29,6 @@ async fn the_sandbox_connects_by_following_the_api_url_and_is_listed() {
     assert_eq!(channel["disabled"], false);
 
     // The stored token is sealed, never plaintext.
-    let org = app.org_of("ada@example.com").await;
     let row = app.channel(&org, channel["id"].as_str().unwrap()).await;
     assert!(row.sealed_tokens().0.starts_with("v1."));
 
@@ -56,8 +54,7 @@ async fn the_sandbox_connects_by_following_the_api_url_and_is_listed() {
 #[actix_web::test]
 async fn a_connect_state_is_single_use_and_expires() {
     let app = spawn_app().await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant { key, .. } = app.tenant("ada@example.com").await;
 
     let url = app.connect_url(&key, "sandbox").await;
     let r = client().get(&url).send().await.unwrap();
@@ -118,8 +115,7 @@ async fn a_return_url_is_followed_only_on_an_allowed_host() {
         "*.tenant.example, app.partner.example",
     )])
     .await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant { key, .. } = app.tenant("ada@example.com").await;
 
     let finish = |return_url: &str| {
         let app = &app;
@@ -167,8 +163,7 @@ async fn a_return_url_is_followed_only_on_an_allowed_host() {
 #[actix_web::test]
 async fn unknown_unconfigured_or_switched_off_networks_are_refused() {
     let app = spawn_app_with(&[("SOCIALGATE_SANDBOX", "false")]).await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant { browser, key, .. } = app.tenant("ada@example.com").await;
     for provider in ["nope", "sandbox"] {
         let (status, body) = app.api_get(&key, &format!("/social/{provider}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -190,8 +185,9 @@ async fn unknown_unconfigured_or_switched_off_networks_are_refused() {
 #[actix_web::test]
 async fn the_channels_page_connects_disables_groups_and_deletes() {
     let app = spawn_app().await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant {
+        browser, key, org, ..
+    } = app.tenant("ada@example.com").await;
     let csrf = app.csrf(&browser, "/settings/channels").await;
     let (_, html) = app.page(&browser, "/settings/channels").await;
     assert!(html.contains("Connect Sandbox"));
@@ -273,7 +269,6 @@ async fn the_channels_page_connects_disables_groups_and_deletes() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let org = app.org_of("ada@example.com").await;
     assert_eq!(app.channel(&org, &id).await.posting_minutes(), [540, 810]);
     let (_, groups) = app.api_get(&key, "/groups").await;
     assert_eq!(groups[0]["name"], "Acme");
@@ -299,11 +294,11 @@ async fn the_channels_page_connects_disables_groups_and_deletes() {
 #[actix_web::test]
 async fn the_sandbox_publishes_replies_reports_and_runs_tools() {
     let app = spawn_app().await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant {
+        browser, key, org, ..
+    } = app.tenant("ada@example.com").await;
     let listed = app.connect_sandbox(&key).await;
     let id = listed["id"].as_str().unwrap().to_owned();
-    let org = app.org_of("ada@example.com").await;
     let channel = app.channel(&org, &id).await;
 
     let root = app
@@ -341,8 +336,7 @@ async fn the_sandbox_publishes_replies_reports_and_runs_tools() {
     let (_, html) = app.page(&browser, "/sandbox").await;
     assert!(html.contains("and a reply"));
     // Another organization sees none of it.
-    let other = app.signed_up_client("bob@example.com").await;
-    let other_key = app.create_api_key(&other, "bob").await;
+    let Tenant { key: other_key, .. } = app.tenant("bob@example.com").await;
     assert_eq!(
         app.authed_get(&other_key, "/sandbox/posts").await.1,
         json!([])
@@ -427,9 +421,7 @@ async fn an_oauth_token_needs_the_scope_of_each_channel_route() {
 #[actix_web::test]
 async fn a_network_with_pages_asks_which_page_before_the_channel_publishes() {
     let app = spawn_app().await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
-    let org = app.org_of("ada@example.com").await;
+    let Tenant { key, org, .. } = app.tenant("ada@example.com").await;
 
     let connect_and_pick = |page: &'static str| {
         let (app, key) = (&app, key.clone());

@@ -3,14 +3,20 @@
 use std::io::Write;
 use std::net::TcpListener;
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use actix_web::web;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use reqwest::redirect::Policy;
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::Value;
 use socialgate::AppState;
 use socialgate::config::{Config, LogFormat};
+use socialgate::providers::channels::{self, Channel};
+use socialgate::providers::{
+    ChannelAuth, Ctx, MediaItem, PostDetails, PostOutcome, Published, Thread,
+};
 
 /// Everything the server logged during this test run, for the no-secrets-in-logs checks.
 static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
@@ -216,6 +222,7 @@ pub fn input_by_id(html: &str, id: &str) -> Option<String> {
     Some(rest[v..end].to_owned())
 }
 
+/// The database, pages, and accounts.
 impl TestApp {
     /// Runs `f` on the test's database (to age a code, remove a membership, …).
     pub async fn with_db<T, F>(&self, f: F) -> T
@@ -231,7 +238,7 @@ impl TestApp {
     }
 
     /// `POST /device/code`, as the Postiz CLI starts a login.
-    pub async fn start_device_login(&self) -> serde_json::Value {
+    pub async fn start_device_login(&self) -> Value {
         client()
             .post(self.url("/device/code"))
             .send()
@@ -243,7 +250,7 @@ impl TestApp {
     }
 
     /// GETs a path and returns its JSON body.
-    pub async fn get_json(&self, client: &Client, path: &str) -> serde_json::Value {
+    pub async fn get_json(&self, client: &Client, path: &str) -> Value {
         self.get(client, path).await.json().await.unwrap()
     }
 
@@ -327,27 +334,6 @@ impl TestApp {
         input_by_id(&r.text().await.unwrap(), "new-key").expect("the new key is shown")
     }
 
-    /// `GET /public/v1/is-connected` with this Authorization header value.
-    pub async fn is_connected(
-        &self,
-        authorization: Option<&str>,
-    ) -> (StatusCode, serde_json::Value) {
-        let mut req = client().get(self.url("/public/v1/is-connected"));
-        if let Some(a) = authorization {
-            req = req.header("Authorization", a);
-        }
-        let r = req.send().await.unwrap();
-        (r.status(), r.json().await.unwrap())
-    }
-}
-
-/// An app registered for an organization, as a third-party developer holds it.
-pub struct RegisteredApp {
-    pub client_id: String,
-    pub client_secret: Option<String>,
-}
-
-impl TestApp {
     /// The id of the (first) organization of the user with this email.
     pub async fn org_of(&self, email: &str) -> String {
         let email = email.to_owned();
@@ -363,6 +349,206 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A new user signed up in a browser, with an API key named "agent" for their organization.
+    pub async fn tenant(&self, email: &str) -> Tenant {
+        let browser = self.signed_up_client(email).await;
+        let key = self.create_api_key(&browser, "agent").await;
+        let org = self.org_of(email).await;
+        Tenant {
+            browser,
+            key,
+            org,
+            email: email.to_owned(),
+        }
+    }
+}
+
+/// A user with their own organization and an API key: what most tests start from.
+pub struct Tenant {
+    /// The browser the user signed up in (it keeps the session cookie).
+    pub browser: Client,
+    /// An API key of the organization, named "agent".
+    pub key: String,
+    /// The organization's id.
+    pub org: String,
+    /// The email the user signed up with (and signs in with, password "a long password").
+    #[allow(dead_code, reason = "no test reads it yet")]
+    pub email: String,
+}
+
+/// The Public API and channels, as an API client and the worker use them.
+impl TestApp {
+    /// `GET /public/v1/is-connected` with this Authorization header value.
+    pub async fn is_connected(&self, authorization: Option<&str>) -> (StatusCode, Value) {
+        let mut req = client().get(self.url("/public/v1/is-connected"));
+        if let Some(a) = authorization {
+            req = req.header("Authorization", a);
+        }
+        let r = req.send().await.unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+
+    /// `GET /public/v1{path}` with this credential.
+    pub async fn api_get(&self, credential: &str, path: &str) -> (StatusCode, Value) {
+        self.authed_get(credential, &format!("/public/v1{path}"))
+            .await
+    }
+
+    /// `GET {path}` with this credential in `Authorization`.
+    pub async fn authed_get(&self, credential: &str, path: &str) -> (StatusCode, Value) {
+        let r = client()
+            .get(self.url(path))
+            .header("Authorization", credential)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A request to `/public/v1{path}` with a JSON body.
+    pub async fn api_send(
+        &self,
+        method: Method,
+        key: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = client()
+            .request(method, self.url(&format!("/public/v1{path}")))
+            .header("Authorization", key);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `POST /public/v1/upload` of these bytes.
+    pub async fn upload(&self, key: &str, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+        let r = client()
+            .post(self.url("/public/v1/upload"))
+            .header("Authorization", key)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The URL `GET /public/v1/social/{provider}` answers with.
+    pub async fn connect_url(&self, key: &str, provider_and_query: &str) -> String {
+        let (status, body) = self
+            .api_get(key, &format!("/social/{provider_and_query}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["url"].as_str().unwrap().to_owned()
+    }
+
+    /// Connects the sandbox as an API client would: follow the URL with any HTTP client.
+    pub async fn connect_sandbox(&self, key: &str) -> Value {
+        let url = self.connect_url(key, "sandbox").await;
+        let r = Client::new().get(url).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let (_, list) = self.api_get(key, "/integrations").await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["identifier"] == "sandbox")
+            .cloned()
+            .expect("the sandbox channel is listed")
+    }
+
+    /// Stores an organization's app credentials for a network.
+    pub async fn set_credentials(
+        &self,
+        org: &str,
+        provider: &str,
+        id: &str,
+        secret: &str,
+        instance: Option<&str>,
+    ) {
+        let (keys, db) = (self.state.keys.clone(), self.state.db.clone());
+        let (org, provider, id, secret, instance) = (
+            org.to_owned(),
+            provider.to_owned(),
+            id.to_owned(),
+            secret.to_owned(),
+            instance.map(str::to_owned),
+        );
+        actix_web::web::block(move || {
+            socialgate::admin::set_provider_credentials(
+                &mut db.get().unwrap(),
+                &keys,
+                &org,
+                &provider,
+                &id,
+                &secret,
+                None,
+                instance.as_deref(),
+            )
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    }
+
+    /// A channel row by its id.
+    pub async fn channel(&self, org: &str, id: &str) -> Channel {
+        let (org, id) = (org.to_owned(), id.to_owned());
+        self.state
+            .db
+            .run(move |conn| channels::get(conn, &org, &id))
+            .await
+            .unwrap()
+    }
+
+    /// The channel's credentials, refreshed first if they are about to expire.
+    pub async fn channel_auth(&self, channel: &Channel) -> ChannelAuth {
+        channels::fresh_auth(&self.state, channel).await.unwrap()
+    }
+
+    /// Publishes through the channel's provider, as the worker does.
+    pub async fn publish(
+        &self,
+        channel: &Channel,
+        text: &str,
+        media: Vec<MediaItem>,
+        thread: Option<&Thread>,
+    ) -> Result<Published, socialgate::providers::ProviderError> {
+        let provider = channel.provider().unwrap();
+        let auth = channels::fresh_auth(&self.state, channel)
+            .await
+            .map_err(|e| match e {
+                channels::FreshAuthError::Provider(p) => p,
+                other => panic!("{other}"),
+            })?;
+        let post = PostDetails {
+            id: socialgate::crypto::new_id(),
+            message: text.to_owned(),
+            settings: Value::Object(Default::default()),
+            media,
+        };
+        let ctx = Ctx::of(&self.state);
+        let outcome = provider.publish(&ctx, &auth, &post, thread).await?;
+        match outcome {
+            PostOutcome::Published(p) => Ok(p),
+            PostOutcome::Pending(v) => panic!("unexpected pending publish: {v}"),
+        }
+    }
+}
+
+/// An app registered for an organization, as a third-party developer holds it.
+pub struct RegisteredApp {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+}
+
+/// OAuth, as a third-party app and the user who approves it go through it.
+impl TestApp {
     /// Registers an app for the organization with these redirect URIs.
     pub async fn register_app(
         &self,
@@ -487,7 +673,7 @@ impl TestApp {
             ])
             .await;
         assert_eq!(r.status(), StatusCode::OK);
-        let body: serde_json::Value = r.json().await.unwrap();
+        let body: Value = r.json().await.unwrap();
         body["access_token"].as_str().unwrap().to_owned()
     }
 }
@@ -509,4 +695,20 @@ pub fn query_count(url: &str, name: &str) -> usize {
                 .count()
         })
         .unwrap_or(0)
+}
+
+/// Polls `f` every 50 ms until it yields a value and returns that value. Gives up after 600
+/// tries (30 s: a loaded CI machine needs that long) and panics with `what`.
+pub async fn eventually<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    for _ in 0..600 {
+        if let Some(value) = f().await {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("gave up after 30 s waiting for {what}");
 }

@@ -16,7 +16,7 @@ mod oauth_flow;
 mod oauth_security;
 mod openapi;
 mod posts;
-pub mod provider_bluesky;
+mod provider_bluesky;
 mod provider_keys;
 mod provider_mastodon;
 mod provider_x;

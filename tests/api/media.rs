@@ -6,13 +6,12 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::fakes::{PNG, trusted};
-use crate::helpers::{client, spawn_app, spawn_app_with};
+use crate::helpers::{Tenant, client, spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn uploads_are_typed_by_their_bytes_and_limited_in_size() {
     let app = spawn_app().await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant { key, .. } = app.tenant("ada@example.com").await;
 
     // A PDF named like a picture.
     let (status, body) = app
@@ -76,8 +75,7 @@ async fn uploads_are_typed_by_their_bytes_and_limited_in_size() {
 async fn upload_from_url_refuses_private_addresses_and_redirects_into_them() {
     let cdn = MockServer::start().await;
     let app = spawn_app_with(&[("SOCIALGATE_FETCH_TRUSTED_HOSTS", &trusted(&cdn))]).await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant { key, .. } = app.tenant("ada@example.com").await;
     let from_url = |url: String| {
         let (app, key) = (&app, key.clone());
         async move {
@@ -195,8 +193,7 @@ async fn uploads_can_go_to_an_s3_compatible_bucket() {
         ("SOCIALGATE_S3_PUBLIC_URL", "https://cdn.example"),
     ])
     .await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant { key, .. } = app.tenant("ada@example.com").await;
     let (status, body) = app.upload(&key, "cat.png", PNG.to_vec()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let path = body["path"].as_str().unwrap();

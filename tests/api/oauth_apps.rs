@@ -16,12 +16,21 @@ fn app_form(csrf: &str, name: &str, redirects: &str) -> Form {
         .text("redirect_uris", redirects.to_owned())
 }
 
-/// Registers an app through the page; returns (detail path, client id, client secret).
+/// An app registered on the developer page, as the page shows it right after.
+struct RegisteredInBrowser {
+    /// The app's page.
+    path: String,
+    client_id: String,
+    /// Shown this once.
+    client_secret: String,
+}
+
+/// Registers an app through the page.
 async fn register_in_browser(
     app: &TestApp,
     browser: &reqwest::Client,
     form: Form,
-) -> (String, String, String) {
+) -> RegisteredInBrowser {
     let r = browser
         .post(app.url("/settings/developers/apps"))
         .multipart(form)
@@ -32,13 +41,17 @@ async fn register_in_browser(
     let html = r.text().await.unwrap();
     assert!(html.contains("you will not see it again"));
     let client_id = input_by_id(&html, "new-client-id").unwrap();
-    let secret = input_by_id(&html, "new-client-secret").unwrap();
+    let client_secret = input_by_id(&html, "new-client-secret").unwrap();
     let path = html
         .split("href=\"/settings/developers/apps/")
         .nth(1)
         .map(|s| format!("/settings/developers/apps/{}", s.split('"').next().unwrap()))
         .unwrap();
-    (path, client_id, secret)
+    RegisteredInBrowser {
+        path,
+        client_id,
+        client_secret,
+    }
 }
 
 #[actix_web::test]
@@ -83,7 +96,11 @@ async fn register_edit_rotate_and_delete_an_app_in_the_browser() {
         "https://app.example/cb\nhttp://127.0.0.1/cb",
     )
     .part("picture", Part::bytes(PNG.to_vec()).file_name("logo.png"));
-    let (path, client_id, secret) = register_in_browser(&app, &browser, form).await;
+    let RegisteredInBrowser {
+        path,
+        client_id,
+        client_secret: secret,
+    } = register_in_browser(&app, &browser, form).await;
     assert!(client_id.starts_with("pca_") && client_id.len() == 36);
     assert!(secret.starts_with("pcs_") && secret.len() == 52);
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{client, spawn_app};
+use crate::helpers::{Tenant, client, spawn_app};
 
 fn spec() -> Value {
     serde_yaml_ng::from_str(include_str!("../../openapi.yaml")).expect("openapi.yaml parses")
@@ -152,8 +152,7 @@ fn conforms(spec: &Value, method: &str, path: &str, status: StatusCode, body: &V
 async fn real_answers_match_the_schemas() {
     let spec = spec();
     let app = spawn_app().await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant { key, .. } = app.tenant("ada@example.com").await;
     let channel = app.connect_sandbox(&key).await["id"]
         .as_str()
         .unwrap()

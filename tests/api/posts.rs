@@ -7,48 +7,21 @@ use socialgate::providers::channels;
 use socialgate::providers::{ConnectedAccount, Tokens};
 
 use crate::fakes::PNG;
-use crate::helpers::{TestApp, client, spawn_app};
+use crate::helpers::{Tenant, TestApp, client, spawn_app};
 
-impl TestApp {
-    /// A request to `/public/v1{path}` with a JSON body.
-    pub async fn api_send(
-        &self,
-        method: reqwest::Method,
-        key: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = client()
-            .request(method, self.url(&format!("/public/v1{path}")))
-            .header("Authorization", key);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let r = req.send().await.unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-
-    /// `POST /public/v1/upload` of these bytes.
-    pub async fn upload(&self, key: &str, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
-        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
-        let r = client()
-            .post(self.url("/public/v1/upload"))
-            .header("Authorization", key)
-            .multipart(reqwest::multipart::Form::new().part("file", part))
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
+/// A user's API key and organization, and two of its channels.
+struct TwoChannels {
+    key: String,
+    org: String,
+    /// The sandbox.
+    first: String,
+    /// A second sandbox account.
+    second: String,
 }
 
 /// A user with a key and two channels (the sandbox and a second sandbox account).
-async fn two_channels(app: &TestApp) -> (String, String, String, String) {
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
-    let org = app.org_of("ada@example.com").await;
+async fn two_channels(app: &TestApp) -> TwoChannels {
+    let Tenant { key, org, .. } = app.tenant("ada@example.com").await;
     let first = app.connect_sandbox(&key).await["id"]
         .as_str()
         .unwrap()
@@ -83,7 +56,12 @@ async fn two_channels(app: &TestApp) -> (String, String, String, String) {
         .await
         .unwrap()
         .id;
-    (key, org, first, second)
+    TwoChannels {
+        key,
+        org,
+        first,
+        second,
+    }
 }
 
 fn in_an_hour() -> String {
@@ -99,7 +77,9 @@ fn range() -> String {
 #[actix_web::test]
 async fn scheduled_and_draft_posts_with_comments_and_media_across_two_channels() {
     let app = spawn_app().await;
-    let (key, _org, first, second) = two_channels(&app).await;
+    let TwoChannels {
+        key, first, second, ..
+    } = two_channels(&app).await;
     use reqwest::Method;
 
     let (status, media) = app.upload(&key, "cat.png", PNG.to_vec()).await;
@@ -317,7 +297,9 @@ async fn scheduled_and_draft_posts_with_comments_and_media_across_two_channels()
 #[actix_web::test]
 async fn the_republish_guard_repeats_slots_analytics_and_notifications() {
     let app = spawn_app().await;
-    let (key, org, first, _) = two_channels(&app).await;
+    let TwoChannels {
+        key, org, first, ..
+    } = two_channels(&app).await;
     use reqwest::Method;
     let post = |kind: &str, id: Option<&str>, republish: bool| {
         let mut value = json!({ "content": "Hello", "image": [] });

@@ -1,76 +1,21 @@
 //! Bluesky against a fake PDS that checks what a real one requires.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use socialgate::providers::Thread;
-use wiremock::matchers::{body_json, header, method, path, query_param as wm_query};
+use wiremock::matchers::{header, method, path, query_param as wm_query};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use crate::fakes::bluesky::{self, jwt, mount_session, subject};
 use crate::fakes::{PNG, image, trusted};
-use crate::helpers::{TestApp, client, input_by_id, input_value, spawn_app, spawn_app_with};
-
-/// An access JWT (only its payload matters to us). `exp` is fixed, so the same name always
-/// gives the same token.
-pub fn jwt(name: &str) -> String {
-    let payload = json!({ "sub": name, "exp": 4_102_444_800i64 });
-    format!(
-        "eyJhbGciOiJIUzI1NiJ9.{}.c2ln",
-        URL_SAFE_NO_PAD.encode(payload.to_string())
-    )
-}
-
-/// The `sub` of a JWT made by [`jwt`].
-fn subject(token: &str) -> String {
-    let payload = URL_SAFE_NO_PAD
-        .decode(token.split('.').nth(1).unwrap())
-        .unwrap();
-    serde_json::from_slice::<Value>(&payload).unwrap()["sub"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-pub async fn fake_pds() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/xrpc/com.atproto.server.createSession"))
-        .and(body_json(
-            json!({ "identifier": "alice.test", "password": "app-pass-word" }),
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "did": "did:plc:alice", "handle": "alice.test",
-            "accessJwt": jwt("access-1"), "refreshJwt": "refresh-1"
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/xrpc/com.atproto.server.createSession"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
-            "error": "AuthenticationRequired", "message": "Invalid identifier or password"
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/xrpc/app.bsky.actor.getProfile"))
-        .and(wm_query("actor", "did:plc:alice"))
-        .and(header("authorization", format!("Bearer {}", jwt("access-1")).as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "did": "did:plc:alice", "handle": "alice.test", "displayName": "Alice", "avatar": "https://cdn.example/a.jpg"
-        })))
-        .mount(&server)
-        .await;
-    server
-}
+use crate::helpers::{Tenant, client, input_by_id, input_value, spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn bluesky_checks_the_app_password_then_posts_facets_images_and_replies() {
-    let pds = fake_pds().await;
+    let pds = MockServer::start().await;
+    mount_session(&pds).await;
     let app = spawn_app_with(&[("SOCIALGATE_FETCH_TRUSTED_HOSTS", &trusted(&pds))]).await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
-    let org = app.org_of("ada@example.com").await;
+    let Tenant { key, org, .. } = app.tenant("ada@example.com").await;
 
     // The URL leads to socialgate's own credentials form.
     let url = app.connect_url(&key, "bluesky").await;
@@ -270,48 +215,15 @@ fn body_partial_json_reply() -> wiremock::matchers::BodyPartialJsonMatcher {
     }))
 }
 
-/// Connects alice.test through the credentials form; returns the channel id.
-pub async fn connect_bluesky(app: &TestApp, key: &str, pds: &MockServer) -> String {
-    let url = app.connect_url(key, "bluesky").await;
-    let form_client = client();
-    let (_, html) = app
-        .page(&form_client, url.trim_start_matches(&app.address))
-        .await;
-    let r = form_client
-        .post(app.url("/integrations/social/bluesky/connect"))
-        .form(&[
-            (
-                "csrf_token",
-                input_value(&html, "csrf_token").unwrap().as_str(),
-            ),
-            ("state", input_value(&html, "state").unwrap().as_str()),
-            ("service", pds.uri().as_str()),
-            ("identifier", "alice.test"),
-            ("password", "app-pass-word"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let (_, list) = app.api_get(key, "/integrations").await;
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["identifier"] == "bluesky")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[actix_web::test]
 async fn an_expiring_bluesky_session_is_refreshed_and_a_dead_one_needs_reconnecting() {
     let app = spawn_app().await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
-    let org = app.org_of("ada@example.com").await;
-    let pds = fake_pds().await;
-    let id = connect_bluesky(&app, &key, &pds).await;
+    let Tenant {
+        browser, key, org, ..
+    } = app.tenant("ada@example.com").await;
+    let pds = MockServer::start().await;
+    mount_session(&pds).await;
+    let id = bluesky::connect(&app, &key, &pds).await;
 
     // The session is about to expire: refreshSession with the refresh JWT renews it first.
     let expire_soon = |conn: &mut socialgate::db::DbConn| {

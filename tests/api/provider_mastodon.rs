@@ -3,46 +3,21 @@
 use reqwest::StatusCode;
 use serde_json::json;
 use socialgate::providers::Thread;
-use wiremock::matchers::{body_partial_json, body_string_contains, header, method, path};
+use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use crate::fakes::mastodon::mount_oauth;
 use crate::fakes::{PNG, image, trusted};
-use crate::helpers::{client, input_by_id, query_param, spawn_app, spawn_app_with};
-
-async fn fake_instance(granted_scope: &str) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .and(header("content-type", "application/x-www-form-urlencoded"))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .and(body_string_contains("code=the-code"))
-        .and(body_string_contains("client_id=mc-id"))
-        .and(body_string_contains("client_secret=mc-secret"))
-        .and(body_string_contains("redirect_uri=http"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": "mastodon-token", "token_type": "Bearer", "scope": granted_scope, "created_at": 1
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/accounts/verify_credentials"))
-        .and(header("authorization", "Bearer mastodon-token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": "109", "username": "alice", "acct": "alice", "display_name": "Alice A.",
-            "avatar": "https://files.example/alice.png"
-        })))
-        .mount(&server)
-        .await;
-    server
-}
+use crate::helpers::{Tenant, client, input_by_id, query_param, spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn mastodon_connects_with_the_organizations_app_and_posts_media_and_replies() {
-    let instance = fake_instance("write:statuses profile write:media").await;
+    let instance = MockServer::start().await;
+    mount_oauth(&instance, "write:statuses profile write:media").await;
     let app = spawn_app_with(&[("SOCIALGATE_FETCH_TRUSTED_HOSTS", &trusted(&instance))]).await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
-    let org = app.org_of("ada@example.com").await;
+    let Tenant {
+        browser, key, org, ..
+    } = app.tenant("ada@example.com").await;
     // The admin enters the app's credentials and copies the redirect URI the page shows.
     let csrf = app.csrf(&browser, "/settings/social-keys").await;
     let r = app
@@ -217,10 +192,9 @@ async fn mastodon_connects_with_the_organizations_app_and_posts_media_and_replie
 #[actix_web::test]
 async fn mastodon_names_the_missing_scopes_and_a_denial_ends_on_a_page() {
     let app = spawn_app().await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
-    let org = app.org_of("ada@example.com").await;
-    let instance = fake_instance("profile").await;
+    let Tenant { key, org, .. } = app.tenant("ada@example.com").await;
+    let instance = MockServer::start().await;
+    mount_oauth(&instance, "profile").await;
     app.set_credentials(
         &org,
         "mastodon",

@@ -6,29 +6,9 @@ use socialgate::providers::{AdditionalSetting, Thread};
 use wiremock::matchers::{body_partial_json, method, path, query_param as wm_query};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::fakes::{PNG, image, oauth_params, oauth1_valid, trusted};
-use crate::helpers::{client, query_param, spawn_app_with};
-
-/// Signed by the app alone, or by the app and a token with this secret.
-/// X's real API, which `SOCIALGATE_PROVIDER_HOSTS` sends to the fake.
-const X_API: &str = "https://api.x.com";
-
-fn x_hosts(api: &MockServer) -> String {
-    format!("api.x.com={}", api.uri())
-}
-
-/// Signed as X checks it: over its own URL, whatever proxy the request went through.
-fn signed(
-    token: Option<&'static str>,
-    token_secret: &'static str,
-) -> impl Fn(&Request) -> bool + use<> {
-    move |req: &Request| {
-        let params = oauth_params(req);
-        oauth1_valid(req, X_API, "x-consumer-secret", token_secret)
-            && params.get("oauth_consumer_key").map(String::as_str) == Some("x-consumer-key")
-            && params.get("oauth_token").map(String::as_str) == token
-    }
-}
+use crate::fakes::x::{X_API, mount_oauth, signed, x_hosts};
+use crate::fakes::{PNG, image, oauth1_valid, trusted};
+use crate::helpers::{Tenant, client, query_param, spawn_app_with};
 
 #[actix_web::test]
 async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
@@ -38,52 +18,18 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
         ("SOCIALGATE_FETCH_TRUSTED_HOSTS", &trusted(&api)),
     ])
     .await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
-    let org = app.org_of("ada@example.com").await;
+    let Tenant { key, org, .. } = app.tenant("ada@example.com").await;
     app.set_credentials(&org, "x", "x-consumer-key", "x-consumer-secret", None)
         .await;
     let callback = app.url("/integrations/social/x");
 
-    let expected_callback = callback.clone();
-    Mock::given(method("POST"))
-        .and(path("/oauth/request_token"))
-        .and(signed(None, ""))
-        .and(move |req: &Request| oauth_params(req).get("oauth_callback") == Some(&expected_callback))
-        .respond_with(ResponseTemplate::new(200).set_body_string(
-            "oauth_token=request-token&oauth_token_secret=request-secret&oauth_callback_confirmed=true",
-        ))
-        .expect(1)
-        .mount(&api)
-        .await;
+    mount_oauth(&api, &callback).await;
     let url = app.connect_url(&key, "x").await;
     assert_eq!(
         url,
         format!("{}/oauth/authenticate?oauth_token=request-token", api.uri())
     );
 
-    Mock::given(method("POST"))
-        .and(path("/oauth/access_token"))
-        .and(signed(Some("request-token"), "request-secret"))
-        .and(|req: &Request| {
-            oauth_params(req).get("oauth_verifier").map(String::as_str) == Some("the-verifier")
-        })
-        .respond_with(ResponseTemplate::new(200).set_body_string(
-            "oauth_token=42-access&oauth_token_secret=access-secret&user_id=42&screen_name=alice",
-        ))
-        .expect(1)
-        .mount(&api)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/2/users/me"))
-        .and(wm_query("user.fields", "profile_image_url,verified"))
-        .and(signed(Some("42-access"), "access-secret"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "data": { "id": "42", "name": "Alice", "username": "alice",
-                      "profile_image_url": "https://pbs.example/alice.jpg", "verified": true }
-        })))
-        .mount(&api)
-        .await;
     let r = client()
         .get(format!(
             "{callback}?oauth_token=request-token&oauth_verifier=the-verifier"
@@ -286,8 +232,7 @@ async fn x_environment_credentials_apply_only_when_the_operator_enables_them() {
     let off = as_refs(&[]);
     let off: Vec<(&str, &str)> = off.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let app = spawn_app_with(&off).await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant { key, .. } = app.tenant("ada@example.com").await;
     let (status, body) = app.api_get(&key, "/social/x").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["msg"], "X API credentials are not configured");
@@ -295,8 +240,7 @@ async fn x_environment_credentials_apply_only_when_the_operator_enables_them() {
     let on = as_refs(&[("SOCIALGATE_ENV_PROVIDER_CREDENTIALS", "true")]);
     let on: Vec<(&str, &str)> = on.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let app = spawn_app_with(&on).await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant { key, .. } = app.tenant("ada@example.com").await;
     let url = app.connect_url(&key, "x").await;
     assert_eq!(query_param(&url, "oauth_token").unwrap(), "rt");
     // With instance-wide credentials in use, the sandbox is off unless asked for.

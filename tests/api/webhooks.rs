@@ -1,7 +1,5 @@
 //! Webhooks: created through the session JSON, delivered signed by the worker, retried, logged.
 
-use std::time::Duration;
-
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
@@ -13,7 +11,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::fakes::trusted;
-use crate::helpers::spawn_app_with;
+use crate::helpers::{Tenant, eventually, spawn_app_with};
 
 /// Checks `X-Socialgate-Signature` the way the README tells receivers to.
 fn verified(req: &Request, secret: &str) -> bool {
@@ -64,8 +62,7 @@ async fn events_arrive_signed_and_failed_deliveries_are_retried() {
         .mount(&receiver)
         .await;
     let app = spawn_app_with(&[("SOCIALGATE_FETCH_TRUSTED_HOSTS", &trusted(&receiver))]).await;
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+    let Tenant { browser, key, .. } = app.tenant("ada@example.com").await;
     let channel = app.connect_sandbox(&key).await["id"]
         .as_str()
         .unwrap()
@@ -142,14 +139,14 @@ async fn events_arrive_signed_and_failed_deliveries_are_retried() {
                 .unwrap()
         }
     };
-    let mut first = Value::Null;
-    for _ in 0..600 {
-        first = deliveries(&browser).await;
-        if first[0]["attempts"] == 1 {
-            break;
+    let first = eventually("the first delivery attempt", || {
+        let (deliveries, browser) = (&deliveries, &browser);
+        async move {
+            let list = deliveries(browser).await;
+            (list[0]["attempts"] == 1).then_some(list)
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     assert_eq!(first[0]["status"], "pending", "{first}");
     assert_eq!(first[0]["responseStatus"], 500);
     app.with_db(|c| {
@@ -159,14 +156,14 @@ async fn events_arrive_signed_and_failed_deliveries_are_retried() {
     })
     .await;
     socialgate::publishing::jobs::WAKE.notify_one();
-    let mut done = Value::Null;
-    for _ in 0..600 {
-        done = deliveries(&browser).await;
-        if done[0]["status"] == "delivered" {
-            break;
+    let done = eventually("the retried delivery", || {
+        let (deliveries, browser) = (&deliveries, &browser);
+        async move {
+            let list = deliveries(browser).await;
+            (list[0]["status"] == "delivered").then_some(list)
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     assert_eq!(done[0]["status"], "delivered", "{done}");
     assert_eq!(done[0]["attempts"], 2);
 
@@ -180,14 +177,15 @@ async fn events_arrive_signed_and_failed_deliveries_are_retried() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    for _ in 0..600 {
-        if deliveries(&browser).await[0]["event"] == "webhook.test"
-            && deliveries(&browser).await[0]["status"] == "delivered"
-        {
-            break;
+    eventually("the test delivery", || {
+        let (deliveries, browser) = (&deliveries, &browser);
+        async move {
+            (deliveries(browser).await[0]["event"] == "webhook.test"
+                && deliveries(browser).await[0]["status"] == "delivered")
+                .then_some(())
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     let _ = stop.send(true);
     let _ = worker.await;
 

@@ -1,8 +1,6 @@
 //! The publishing worker: exactly once, comment chains and delays, crash recovery, failure
 //! kinds, repeats, and jobs that follow edits.
 
-use std::time::Duration;
-
 use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -12,7 +10,8 @@ use tokio::sync::watch;
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{TestApp, client, query_param, spawn_app};
+use crate::fakes::{bluesky, mastodon};
+use crate::helpers::{Tenant, TestApp, eventually, spawn_app};
 
 /// A worker running in this process until the returned sender says stop.
 fn start_worker(app: &TestApp) -> (watch::Sender<bool>, actix_web::rt::task::JoinHandle<()>) {
@@ -42,27 +41,28 @@ fn now_iso() -> String {
 
 /// Waits until the post's state is `state` (30 s at most: CI machines can be slow) and returns the post.
 async fn wait_for(app: &TestApp, key: &str, id: &str, state: &str) -> Value {
-    for _ in 0..600 {
+    eventually(&format!("post {id} to reach {state}"), move || async move {
         let (_, post) = app.api_get(key, &format!("/posts/{id}")).await;
-        if post["state"] == state {
-            return post;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "post {id} never reached {state}: {}",
-        app.api_get(key, &format!("/posts/{id}")).await.1
-    );
+        (post["state"] == state).then_some(post)
+    })
+    .await
 }
 
-async fn setup(app: &TestApp) -> (String, String) {
-    let browser = app.signed_up_client("ada@example.com").await;
-    let key = app.create_api_key(&browser, "agent").await;
+/// A tenant (ada@example.com) with the sandbox connected.
+struct Sandboxed {
+    key: String,
+    org: String,
+    /// The sandbox channel's id.
+    channel: String,
+}
+
+async fn setup(app: &TestApp) -> Sandboxed {
+    let Tenant { key, org, .. } = app.tenant("ada@example.com").await;
     let channel = app.connect_sandbox(&key).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    (key, channel)
+    Sandboxed { key, org, channel }
 }
 
 async fn create(app: &TestApp, key: &str, body: Value) -> String {
@@ -74,7 +74,7 @@ async fn create(app: &TestApp, key: &str, body: Value) -> String {
 #[actix_web::test]
 async fn a_post_and_its_comment_chain_go_out_once_with_a_notification() {
     let app = spawn_app().await;
-    let (key, channel) = setup(&app).await;
+    let Sandboxed { key, channel, .. } = setup(&app).await;
     let id = create(
         &app,
         &key,
@@ -132,7 +132,7 @@ async fn a_post_and_its_comment_chain_go_out_once_with_a_notification() {
 #[actix_web::test]
 async fn concurrent_workers_publish_every_due_post_exactly_once() {
     let app = spawn_app().await;
-    let (key, channel) = setup(&app).await;
+    let Sandboxed { key, channel, .. } = setup(&app).await;
     let mut ids = Vec::new();
     for i in 0..30 {
         ids.push(
@@ -175,7 +175,7 @@ async fn concurrent_workers_publish_every_due_post_exactly_once() {
 #[actix_web::test]
 async fn a_publish_cut_short_by_a_crash_is_reported_never_repeated() {
     let app = spawn_app().await;
-    let (key, channel) = setup(&app).await;
+    let Sandboxed { key, channel, .. } = setup(&app).await;
     let id = create(
         &app,
         &key,
@@ -212,7 +212,7 @@ async fn a_publish_cut_short_by_a_crash_is_reported_never_repeated() {
 #[actix_web::test]
 async fn jobs_follow_edits_drafts_deletes_delays_and_repeats() {
     let app = spawn_app().await;
-    let (key, channel) = setup(&app).await;
+    let Sandboxed { key, channel, .. } = setup(&app).await;
     let later = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
     let id = create(
         &app,
@@ -277,29 +277,28 @@ async fn jobs_follow_edits_drafts_deletes_delays_and_repeats() {
     repeating["inter"] = json!(1);
     let id = create(&app, &key, repeating).await;
     let w = start_worker(&app);
-    for _ in 0..600 {
-        let (_, post) = app.api_get(&key, &format!("/posts/{id}")).await;
-        if post["values"][0]["state"] == "PUBLISHED" {
-            break;
+    eventually("the repeating post to be published", || {
+        let (app, key, id) = (&app, &key, &id);
+        async move {
+            let (_, post) = app.api_get(key, &format!("/posts/{id}")).await;
+            (post["values"][0]["state"] == "PUBLISHED").then_some(())
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     let (_, post) = app.api_get(&key, &format!("/posts/{id}")).await;
     assert_eq!(
         post["values"][1]["state"], "QUEUE",
         "the comment waits for its minute"
     );
     // The worker releases the job to sleep until the comment is due.
-    let mut slept = false;
-    for _ in 0..600 {
-        let due = run_at(id.clone()).await.unwrap();
-        if due > socialgate::db::now() + chrono::Duration::seconds(50) {
-            slept = true;
-            break;
+    eventually("the job to sleep until the comment is due", || {
+        let (run_at, id) = (&run_at, id.clone());
+        async move {
+            let due = run_at(id).await.unwrap();
+            (due > socialgate::db::now() + chrono::Duration::seconds(50)).then_some(())
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(slept, "the job sleeps until the comment is due");
+    })
+    .await;
     // Time passes.
     let subject = id.clone();
     app.with_db(move |conn| {
@@ -318,30 +317,28 @@ async fn jobs_follow_edits_drafts_deletes_delays_and_repeats() {
     })
     .await;
     socialgate::publishing::jobs::WAKE.notify_one();
-    let mut next_day = None;
-    for _ in 0..600 {
-        let subject = id.clone();
-        let rows: Vec<(String, chrono::NaiveDateTime)> = app
-            .with_db(move |c| {
-                let group: String = posts::table
-                    .find(&subject)
-                    .select(posts::group_id)
-                    .first(c)?;
-                posts::table
-                    .filter(posts::group_id.eq(group))
-                    .order(posts::position.asc())
-                    .select((posts::state, posts::publish_date))
-                    .load(c)
-            })
-            .await;
-        if rows.iter().all(|(s, _)| s == "QUEUE") && rows[0].1 > socialgate::db::now() {
-            next_day = Some(rows[0].1);
-            break;
+    let next_day = eventually("the repeating post to be queued again", || {
+        let (app, subject) = (&app, id.clone());
+        async move {
+            let rows: Vec<(String, chrono::NaiveDateTime)> = app
+                .with_db(move |c| {
+                    let group: String = posts::table
+                        .find(&subject)
+                        .select(posts::group_id)
+                        .first(c)?;
+                    posts::table
+                        .filter(posts::group_id.eq(group))
+                        .order(posts::position.asc())
+                        .select((posts::state, posts::publish_date))
+                        .load(c)
+                })
+                .await;
+            (rows.iter().all(|(s, _)| s == "QUEUE") && rows[0].1 > socialgate::db::now())
+                .then(|| rows[0].1)
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     stop_worker(w).await;
-    let next_day = next_day.expect("the repeating post is queued again");
     assert!(next_day > socialgate::db::now() + chrono::Duration::hours(23));
     assert_eq!(run_at(id.clone()).await, Some(next_day));
     let (_, published) = app.authed_get(&key, "/sandbox/posts").await;
@@ -352,53 +349,17 @@ async fn jobs_follow_edits_drafts_deletes_delays_and_repeats() {
     );
 }
 
-/// A Mastodon channel against a fake instance.
-async fn mastodon_channel(app: &TestApp, key: &str, instance: &MockServer) -> String {
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({ "access_token": "tok", "scope": "write:statuses profile write:media" }),
-        ))
-        .mount(instance)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/v1/accounts/verify_credentials"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({ "id": "1", "username": "alice", "display_name": "Alice" })),
-        )
-        .mount(instance)
-        .await;
-    let org = app.org_of("ada@example.com").await;
-    app.set_credentials(&org, "mastodon", "id", "secret", Some(&instance.uri()))
-        .await;
-    let url = app.connect_url(key, "mastodon").await;
-    let state = query_param(&url, "state").unwrap();
-    let r = client()
-        .get(app.url(&format!(
-            "/postiz/integrations/social/mastodon?code=c&state={state}"
-        )))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let (_, list) = app.api_get(key, "/integrations").await;
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["identifier"] == "mastodon")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[actix_web::test]
 async fn failures_end_or_wait_the_way_their_kind_says() {
     let instance = MockServer::start().await;
+    mastodon::mount_oauth(&instance, "write:statuses profile write:media").await;
     let app = spawn_app().await;
-    let (key, sandbox) = setup(&app).await;
-    let channel = mastodon_channel(&app, &key, &instance).await;
+    let Sandboxed {
+        key,
+        org,
+        channel: sandbox,
+    } = setup(&app).await;
+    let channel = mastodon::connect(&app, &key, &org, &instance).await;
     let status_mock = |text: &str, answer: ResponseTemplate| {
         Mock::given(method("POST"))
             .and(path("/api/v1/statuses"))
@@ -437,26 +398,23 @@ async fn failures_end_or_wait_the_way_their_kind_says() {
         "{post}"
     );
     // A transient failure waits with backoff: still queued, the job moved later.
-    let mut waited = None;
-    for _ in 0..600 {
-        let subject = busy.clone();
-        let job: Option<(i32, Option<String>, chrono::NaiveDateTime)> = app
-            .with_db(move |c| {
-                jobs::table
-                    .filter(jobs::subject_id.eq(&subject))
-                    .filter(jobs::locked_by.is_null())
-                    .select((jobs::attempts, jobs::last_error, jobs::run_at))
-                    .first(c)
-                    .optional()
-            })
-            .await;
-        if let Some(j) = job.filter(|j| j.0 == 1) {
-            waited = Some(j);
-            break;
+    let (attempts, error, run_at) = eventually("the busy post's job to be released", || {
+        let (app, subject) = (&app, busy.clone());
+        async move {
+            let job: Option<(i32, Option<String>, chrono::NaiveDateTime)> = app
+                .with_db(move |c| {
+                    jobs::table
+                        .filter(jobs::subject_id.eq(&subject))
+                        .filter(jobs::locked_by.is_null())
+                        .select((jobs::attempts, jobs::last_error, jobs::run_at))
+                        .first(c)
+                        .optional()
+                })
+                .await;
+            job.filter(|j| j.0 == 1)
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let (attempts, error, run_at) = waited.expect("the busy post's job was released");
+    })
+    .await;
     assert_eq!(attempts, 1);
     assert!(error.unwrap().contains("503"));
     assert!(run_at > socialgate::db::now() + chrono::Duration::seconds(20));
@@ -498,7 +456,6 @@ async fn failures_end_or_wait_the_way_their_kind_says() {
     );
 
     // A disabled channel fails its posts with a clear reason.
-    let org = app.org_of("ada@example.com").await;
     let (o, s) = (org.clone(), sandbox.clone());
     app.state
         .db
@@ -518,7 +475,7 @@ async fn three_server_processes_on_one_database_publish_each_post_once() {
     let db = crate::helpers::test_database(&data);
     let url = db.url.clone();
     let app = crate::helpers::spawn_on(dir, url.clone(), db.pg, &[]).await;
-    let (key, channel) = setup(&app).await;
+    let Sandboxed { key, channel, .. } = setup(&app).await;
     let mut ids = Vec::new();
     for i in 0..20 {
         ids.push(
@@ -586,7 +543,7 @@ async fn three_server_processes_on_one_database_publish_each_post_once() {
 async fn per_provider_concurrency_and_pacing_hold() {
     use socialgate::publishing::{jobs as queue, posts as stored};
     let app = spawn_app().await;
-    let (key, channel) = setup(&app).await;
+    let Sandboxed { key, channel, .. } = setup(&app).await;
     // Five due jobs on one provider's queue that allows two at once.
     let claimed = app
         .state
@@ -657,12 +614,13 @@ async fn per_provider_concurrency_and_pacing_hold() {
 #[actix_web::test]
 async fn a_refused_token_is_refreshed_and_the_publish_retried_and_expiring_tokens_are_renewed_early()
  {
-    use crate::provider_bluesky::{connect_bluesky, fake_pds, jwt};
+    use crate::fakes::bluesky::jwt;
     use wiremock::matchers::header;
-    let pds = fake_pds().await;
+    let pds = MockServer::start().await;
+    bluesky::mount_session(&pds).await;
     let app = spawn_app().await;
-    let (key, _) = setup(&app).await;
-    let channel = connect_bluesky(&app, &key, &pds).await;
+    let Sandboxed { key, .. } = setup(&app).await;
+    let channel = bluesky::connect(&app, &key, &pds).await;
     // The first token is refused once ("ExpiredToken"); the refreshed one is accepted.
     Mock::given(method("POST"))
         .and(path("/xrpc/com.atproto.repo.createRecord"))
@@ -733,23 +691,22 @@ async fn a_refused_token_is_refreshed_and_the_publish_retried_and_expiring_token
     })
     .await;
     let w = start_worker(&app);
-    let mut renewed = false;
-    for _ in 0..600 {
-        let c = channel.clone();
-        let expires: Option<chrono::NaiveDateTime> = app
-            .with_db(move |conn| {
-                integrations::table
-                    .find(&c)
-                    .select(integrations::token_expires_at)
-                    .first(conn)
-            })
-            .await;
-        if expires.is_some_and(|e| e > socialgate::db::now() + chrono::Duration::days(30)) {
-            renewed = true;
-            break;
+    eventually("the sweep to refresh the expiring token", || {
+        let (app, c) = (&app, channel.clone());
+        async move {
+            let expires: Option<chrono::NaiveDateTime> = app
+                .with_db(move |conn| {
+                    integrations::table
+                        .find(&c)
+                        .select(integrations::token_expires_at)
+                        .first(conn)
+                })
+                .await;
+            expires
+                .is_some_and(|e| e > socialgate::db::now() + chrono::Duration::days(30))
+                .then_some(())
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     stop_worker(w).await;
-    assert!(renewed, "the sweep refreshed the expiring token");
 }

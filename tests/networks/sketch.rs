@@ -1,0 +1,204 @@
+//! Sketch: a network that exists only in the test suite, built from the provider kit the way
+//! a new network is (OAuth 2 with PKCE and refresh, streamed media, two-phase publishing,
+//! typed settings). Compiled into the library with the `network-sketch` feature, which only
+//! the tests turn on; its fake is `tests/api/fakes/sketch.rs`.
+
+use async_trait::async_trait;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::providers::api::{Api, Auth};
+use crate::providers::medium::Medium;
+use crate::providers::oauth2::{ClientAuth, Endpoints, OAuth2};
+use crate::providers::settings::{self, SettingsSpec};
+use crate::providers::{
+    AppCredentials, AuthInput, AuthStart, ChannelAuth, ConnectedAccount, Ctx, PendingChecks,
+    PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo, Published, RefreshPolicy,
+    Thread, Tokens, require_app,
+};
+
+pub struct Sketch;
+
+static INFO: ProviderInfo = ProviderInfo {
+    identifier: "sketch",
+    name: "Sketch",
+    scopes: &["profile", "posts.write", "media.upload"],
+    max_length: 1000,
+    refresh: RefreshPolicy::BeforeExpiry,
+    needs_app_credentials: true,
+    api_base: "https://api.sketch.example",
+    summary: "OAuth 2 with PKCE (test suite only)",
+    settings: SettingsSpec::of::<SketchSettings>(),
+    pending: PendingChecks {
+        every_seconds: 1,
+        at_most: 5,
+    },
+    ..ProviderInfo::DEFAULT
+};
+
+static ENDPOINTS: Endpoints = Endpoints {
+    authorize: "https://sketch.example/oauth/authorize",
+    token: "https://api.sketch.example/oauth/token",
+    pkce: true,
+    client_auth: ClientAuth::Basic,
+    ..Endpoints::DEFAULT
+};
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum Visibility {
+    #[default]
+    Public,
+    Followers,
+}
+
+/// Sketch's post settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+struct SketchSettings {
+    /// Who sees the post
+    #[serde(default)]
+    visibility: Visibility,
+}
+
+#[derive(Deserialize)]
+struct Me {
+    id: String,
+    name: String,
+    username: String,
+}
+
+#[derive(Deserialize)]
+struct Container {
+    id: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    post_id: Option<String>,
+    #[serde(default)]
+    permalink: Option<String>,
+    #[serde(default)]
+    error_message: Option<String>,
+}
+
+fn oauth(app: &AppCredentials) -> OAuth2<'_> {
+    OAuth2 {
+        provider: &Sketch,
+        endpoints: &ENDPOINTS,
+        app,
+        instance: None,
+    }
+}
+
+/// A container's state as the worker's outcome.
+fn outcome(container: Container) -> Result<PostOutcome, ProviderError> {
+    match (container.status.as_str(), container.post_id) {
+        ("FINISHED", Some(id)) => Ok(PostOutcome::Published(Published {
+            url: container.permalink.unwrap_or_default(),
+            id,
+            reference: None,
+        })),
+        ("ERROR", _) => Err(ProviderError::BadBody(
+            container
+                .error_message
+                .unwrap_or_else(|| "Sketch could not publish the post".into()),
+        )),
+        _ => Ok(PostOutcome::Pending(json!({ "container": container.id }))),
+    }
+}
+
+#[async_trait]
+impl Provider for Sketch {
+    fn info(&self) -> &'static ProviderInfo {
+        &INFO
+    }
+
+    async fn authorization_url(
+        &self,
+        ctx: &Ctx<'_>,
+        app: Option<&AppCredentials>,
+        callback: &str,
+        state: &str,
+    ) -> Result<AuthStart, ProviderError> {
+        oauth(require_app(self, app)?).authorize_url(ctx, callback, state)
+    }
+
+    async fn authenticate(
+        &self,
+        ctx: &Ctx<'_>,
+        app: Option<&AppCredentials>,
+        callback: &str,
+        input: AuthInput,
+    ) -> Result<ConnectedAccount, ProviderError> {
+        let app = require_app(self, app)?;
+        let grant = oauth(app)
+            .exchange_code(ctx, callback, &input.code, input.secret.as_deref())
+            .await?;
+        let me: Me = Api::of(self, ctx, Auth::Bearer(&grant.access_token))
+            .get("/v1/me")
+            .read()
+            .await?;
+        Ok(ConnectedAccount {
+            internal_id: me.id,
+            name: me.name,
+            picture: None,
+            username: Some(me.username),
+            tokens: grant.into(),
+            instance_url: None,
+            additional_settings: Vec::new(),
+        })
+    }
+
+    async fn refresh(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
+        let app = require_app(self, auth.app.as_ref())?;
+        let token = auth
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| ProviderError::RefreshNeeded("no refresh token".into()))?;
+        Ok(oauth(app).refresh(ctx, token).await?.into())
+    }
+
+    async fn publish(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        post: &PostDetails,
+        reply_to: Option<&Thread>,
+    ) -> Result<PostOutcome, ProviderError> {
+        let settings: SketchSettings =
+            settings::parse(&post.settings).map_err(ProviderError::BadBody)?;
+        let api = Api::of(self, ctx, Auth::Bearer(&auth.access_token));
+        let mut media_ids = Vec::new();
+        for m in &post.media {
+            let medium = Medium::open(ctx, &m.path).await?;
+            let form = reqwest::multipart::Form::new().part("file", medium.part().await?);
+            let uploaded: Value = api.post("/v1/media").multipart(form).read().await?;
+            media_ids.push(uploaded["id"].clone());
+        }
+        let container: Container = api
+            .post("/v1/containers")
+            .json(&json!({
+                "text": post.message,
+                "media_ids": media_ids,
+                "visibility": settings.visibility,
+                "reply_to": reply_to.map(|t| &t.parent.id),
+            }))
+            .read()
+            .await?;
+        outcome(container)
+    }
+
+    async fn check_status(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        pending: &Value,
+    ) -> Result<PostOutcome, ProviderError> {
+        let id = pending["container"].as_str().unwrap_or_default();
+        let container: Container = Api::of(self, ctx, Auth::Bearer(&auth.access_token))
+            .get(&format!("/v1/containers/{id}"))
+            .read()
+            .await?;
+        outcome(container)
+    }
+}
