@@ -14,8 +14,8 @@ use super::medium::{MediaKind, Medium};
 use super::text::links;
 use super::{
     AppCredentials, AuthInput, AuthKind, AuthStart, ChannelAuth, ConnectedAccount, Ctx,
-    CustomField, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo, Published,
-    RefreshPolicy, Thread, Tokens,
+    CustomField, MediaRules, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo,
+    Published, RefreshPolicy, Thread, Tokens,
 };
 
 pub struct Bluesky;
@@ -29,6 +29,11 @@ static INFO: ProviderInfo = ProviderInfo {
     refresh: RefreshPolicy::BeforeExpiry,
     rules: "Bluesky posts have at most 300 characters and 4 pictures of at most 1 MB each.",
     summary: "A form on socialgate: service URL, handle or email, **app password**, checked with the server before saving",
+    media: MediaRules {
+        max: 4,
+        video: false,
+        video_alone: false,
+    },
     ..ProviderInfo::DEFAULT
 };
 
@@ -185,15 +190,6 @@ impl Provider for Bluesky {
 
     fn custom_fields(&self) -> &'static [CustomField] {
         &FIELDS
-    }
-
-    fn check_validity(&self, chain: &[PostDetails]) -> Result<(), String> {
-        for post in chain {
-            if post.media.len() > 4 || post.media.iter().any(|m| m.kind == "video") {
-                return Err("Bluesky takes at most 4 pictures per post (no video yet)".into());
-            }
-        }
-        Ok(())
     }
 
     async fn authorization_url(

@@ -531,7 +531,7 @@ async fn refresh_with(
     provider: &dyn Provider,
     current: &ChannelAuth,
 ) -> Result<Tokens, FreshAuthError> {
-    match provider.refresh(&Ctx::of(state), current).await {
+    match super::oauth2::refresh(provider, &Ctx::of(state), current).await {
         Ok(tokens) => {
             let (keys, id, saved) = (state.keys.clone(), channel.id.clone(), tokens.clone());
             state

@@ -128,9 +128,9 @@ pub async fn start(state: &AppState, request: StartRequest) -> Result<String, St
     let random_state = random_alphanumeric(40);
     let callback = callback_url(&state.config, provider, app.as_ref());
     let ctx = Ctx::of(state);
-    let started = provider
-        .authorization_url(&ctx, app.as_ref(), &callback, &random_state)
-        .await?;
+    let started =
+        super::oauth2::authorization_url(provider, &ctx, app.as_ref(), &callback, &random_state)
+            .await?;
     let return_url = request
         .return_url
         .as_deref()
@@ -261,13 +261,11 @@ pub(super) async fn finish(
     input.organization_id = flow.organization_id.clone();
     let callback = callback_url(&state.config, provider, app.as_ref());
     let ctx = Ctx::of(state);
-    let account = match provider
-        .authenticate(&ctx, app.as_ref(), &callback, input)
-        .await
-    {
-        Ok(a) => a,
-        Err(e) => return Ok(Err(readable(provider, &e))),
-    };
+    let account =
+        match super::oauth2::authenticate(provider, &ctx, app.as_ref(), &callback, input).await {
+            Ok(a) => a,
+            Err(e) => return Ok(Err(readable(provider, &e))),
+        };
     let keys = state.keys.clone();
     let saved = state
         .db

@@ -9,11 +9,10 @@ use serde_json::json;
 
 use super::api::{Api, Auth, poll_until};
 use super::medium::Medium;
-use super::oauth2::{Endpoints, OAuth2};
+use super::oauth2::{Endpoints, TokenGrant};
 use super::{
-    AppCredentials, AuthInput, AuthStart, ChannelAuth, ConnectedAccount, Ctx, EnvCredentials,
-    PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo, Published, Thread,
-    require_app,
+    AppCredentials, ChannelAuth, ConnectedAccount, Ctx, EnvCredentials, MediaRules, PostDetails,
+    PostOutcome, Provider, ProviderError, ProviderInfo, Published, Thread,
 };
 
 pub struct Mastodon;
@@ -33,6 +32,11 @@ static INFO: ProviderInfo = ProviderInfo {
         instance_url: Some("MASTODON_URL"),
     }),
     summary: "OAuth 2 on the organization's instance (`write:statuses profile write:media`)",
+    media: MediaRules {
+        max: 4,
+        video: true,
+        video_alone: false,
+    },
     ..ProviderInfo::DEFAULT
 };
 
@@ -48,15 +52,6 @@ fn instance(app: &AppCredentials) -> &str {
         .as_deref()
         .or(INFO.default_instance)
         .unwrap_or_default()
-}
-
-fn oauth<'a>(app: &'a AppCredentials) -> OAuth2<'a> {
-    OAuth2 {
-        provider: &Mastodon,
-        endpoints: &ENDPOINTS,
-        app,
-        instance: Some(instance(app)),
-    }
 }
 
 #[derive(Deserialize)]
@@ -115,34 +110,16 @@ impl Provider for Mastodon {
         &INFO
     }
 
-    fn check_validity(&self, chain: &[PostDetails]) -> Result<(), String> {
-        if chain.iter().any(|p| p.media.len() > 4) {
-            return Err("Mastodon takes at most 4 media per post".into());
-        }
-        Ok(())
+    fn oauth2(&self) -> Option<&'static Endpoints> {
+        Some(&ENDPOINTS)
     }
 
-    async fn authorization_url(
+    async fn account(
         &self,
         ctx: &Ctx<'_>,
-        app: Option<&AppCredentials>,
-        callback: &str,
-        state: &str,
-    ) -> Result<AuthStart, ProviderError> {
-        oauth(require_app(self, app)?).authorize_url(ctx, callback, state)
-    }
-
-    async fn authenticate(
-        &self,
-        ctx: &Ctx<'_>,
-        app: Option<&AppCredentials>,
-        callback: &str,
-        input: AuthInput,
+        app: &AppCredentials,
+        grant: TokenGrant,
     ) -> Result<ConnectedAccount, ProviderError> {
-        let app = require_app(self, app)?;
-        let grant = oauth(app)
-            .exchange_code(ctx, callback, &input.code, None)
-            .await?;
         let base = instance(app).to_owned();
         let api = Api::new(self, ctx, &base, Auth::Bearer(&grant.access_token));
         let account: Account = api

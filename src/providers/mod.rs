@@ -68,6 +68,42 @@ pub struct Pacing {
     pub per_seconds: i64,
 }
 
+/// What media one post may carry on a network.
+#[derive(Clone, Copy, Debug)]
+pub struct MediaRules {
+    pub max: usize,
+    /// Whether videos are taken at all.
+    pub video: bool,
+    /// Whether a video must be the post's only medium (X).
+    pub video_alone: bool,
+}
+
+impl MediaRules {
+    /// No limit the kit knows of.
+    pub const ANY: MediaRules = MediaRules {
+        max: usize::MAX,
+        video: true,
+        video_alone: false,
+    };
+
+    /// Checks one post's media; the message names the network's rule.
+    pub fn check(&self, name: &str, media: &[MediaItem]) -> Result<(), String> {
+        let videos = media.iter().filter(|m| m.kind == "video").count();
+        let broken = media.len() > self.max
+            || (!self.video && videos > 0)
+            || (self.video_alone && videos > 0 && media.len() > 1);
+        if !broken {
+            return Ok(());
+        }
+        let max = self.max;
+        Err(match (self.video, self.video_alone) {
+            (false, _) => format!("{name} takes at most {max} pictures per post (no video)"),
+            (true, true) => format!("{name} can have at most {max} pictures or one video per post"),
+            (true, false) => format!("{name} takes at most {max} media per post"),
+        })
+    }
+}
+
 /// The environment variables of a network's instance-wide app (Postiz's names).
 #[derive(Clone, Copy, Debug)]
 pub struct EnvCredentials {
@@ -119,6 +155,8 @@ pub struct ProviderInfo {
     /// How connecting works, one line for the README's table of networks.
     pub summary: &'static str,
     pub pacing: Option<Pacing>,
+    /// What media a post may carry.
+    pub media: MediaRules,
     /// The post settings: their JSON schema and their check, from one typed definition.
     pub settings: SettingsSpec,
     /// Two-phase networks: how a pending publish is checked.
@@ -147,6 +185,7 @@ impl ProviderInfo {
         rules: "",
         summary: "",
         pacing: None,
+        media: MediaRules::ANY,
         settings: SettingsSpec::ANY,
         pending: PendingChecks {
             every_seconds: 20,
@@ -402,9 +441,13 @@ pub trait Provider: Send + Sync + 'static {
         text::graphemes(text)
     }
 
-    /// Checks a post chain's media and settings together (Postiz's `checkValidity`).
-    fn check_validity(&self, _chain: &[PostDetails]) -> Result<(), String> {
-        Ok(())
+    /// Checks a post chain's media and settings together (Postiz's `checkValidity`); by
+    /// default each post against the network's `MediaRules`.
+    fn check_validity(&self, chain: &[PostDetails]) -> Result<(), String> {
+        let info = self.info();
+        chain
+            .iter()
+            .try_for_each(|post| info.media.check(info.name, &post.media))
     }
 
     fn tools(&self) -> &'static [ToolInfo] {
@@ -426,25 +469,52 @@ pub trait Provider: Send + Sync + 'static {
         &[]
     }
 
-    /// Where to send the user to connect an account.
+    /// An OAuth 2 network's endpoints: the kit then builds the authorization URL, exchanges the
+    /// code (checking the granted scopes) and refreshes; the network writes only `account`.
+    fn oauth2(&self) -> Option<&'static oauth2::Endpoints> {
+        None
+    }
+
+    /// OAuth 2 networks: the account behind freshly granted tokens.
+    async fn account(
+        &self,
+        _ctx: &Ctx<'_>,
+        _app: &AppCredentials,
+        _grant: oauth2::TokenGrant,
+    ) -> Result<ConnectedAccount, ProviderError> {
+        Err(ProviderError::NotSupported(
+            "this network does not connect with OAuth 2".into(),
+        ))
+    }
+
+    /// Where to send the user to connect an account (networks without `oauth2`).
     async fn authorization_url(
         &self,
-        ctx: &Ctx<'_>,
-        app: Option<&AppCredentials>,
-        callback: &str,
-        state: &str,
-    ) -> Result<AuthStart, ProviderError>;
+        _ctx: &Ctx<'_>,
+        _app: Option<&AppCredentials>,
+        _callback: &str,
+        _state: &str,
+    ) -> Result<AuthStart, ProviderError> {
+        Err(ProviderError::NotSupported(
+            "this network has no authorization URL".into(),
+        ))
+    }
 
-    /// Turns the callback's code (or the form's credentials) into an account with tokens.
+    /// Turns the callback's code (or the form's credentials) into an account with tokens
+    /// (networks without `oauth2`).
     async fn authenticate(
         &self,
-        ctx: &Ctx<'_>,
-        app: Option<&AppCredentials>,
-        callback: &str,
-        input: AuthInput,
-    ) -> Result<ConnectedAccount, ProviderError>;
+        _ctx: &Ctx<'_>,
+        _app: Option<&AppCredentials>,
+        _callback: &str,
+        _input: AuthInput,
+    ) -> Result<ConnectedAccount, ProviderError> {
+        Err(ProviderError::NotSupported(
+            "this network does not connect this way".into(),
+        ))
+    }
 
-    /// New tokens from the refresh token.
+    /// New tokens from the refresh token (networks without `oauth2`).
     async fn refresh(&self, _ctx: &Ctx<'_>, _auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
         Err(ProviderError::RefreshNeeded(
             "this network's tokens cannot be refreshed; reconnect the channel".into(),

@@ -8,7 +8,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::api::{Api, Auth};
-use super::{AppCredentials, AuthStart, Ctx, Provider, ProviderError, Tokens};
+use super::{
+    AppCredentials, AuthInput, AuthStart, ChannelAuth, ConnectedAccount, Ctx, Provider,
+    ProviderError, Tokens, require_app,
+};
 
 /// How the client authenticates at the token endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +104,78 @@ pub struct OAuth2<'a> {
     pub app: &'a AppCredentials,
     /// The instance relative endpoints live under (Mastodon); `None` for absolute endpoints.
     pub instance: Option<&'a str>,
+}
+
+impl<'a> OAuth2<'a> {
+    /// The client of a network that declares its endpoints (`Provider::oauth2`).
+    pub fn of(
+        provider: &'a dyn Provider,
+        endpoints: &'a Endpoints,
+        app: &'a AppCredentials,
+    ) -> Self {
+        let info = provider.info();
+        let instance = info
+            .has_instance_url
+            .then(|| app.instance_url.as_deref().or(info.default_instance))
+            .flatten();
+        OAuth2 {
+            provider,
+            endpoints,
+            app,
+            instance,
+        }
+    }
+}
+
+/// Where to send the user: the kit's OAuth 2 flow for networks that declare endpoints, else
+/// the network's own.
+pub async fn authorization_url(
+    provider: &dyn Provider,
+    ctx: &Ctx<'_>,
+    app: Option<&AppCredentials>,
+    callback: &str,
+    state: &str,
+) -> Result<AuthStart, ProviderError> {
+    match provider.oauth2() {
+        Some(endpoints) => OAuth2::of(provider, endpoints, require_app(provider, app)?)
+            .authorize_url(ctx, callback, state),
+        None => provider.authorization_url(ctx, app, callback, state).await,
+    }
+}
+
+/// The callback's code (or the form's credentials) as an account with tokens.
+pub async fn authenticate(
+    provider: &dyn Provider,
+    ctx: &Ctx<'_>,
+    app: Option<&AppCredentials>,
+    callback: &str,
+    input: AuthInput,
+) -> Result<ConnectedAccount, ProviderError> {
+    let Some(endpoints) = provider.oauth2() else {
+        return provider.authenticate(ctx, app, callback, input).await;
+    };
+    let app = require_app(provider, app)?;
+    let grant = OAuth2::of(provider, endpoints, app)
+        .exchange_code(ctx, callback, &input.code, input.secret.as_deref())
+        .await?;
+    provider.account(ctx, app, grant).await
+}
+
+/// New tokens for a channel: with its refresh token at an OAuth 2 network, else the network's
+/// own way.
+pub async fn refresh(
+    provider: &dyn Provider,
+    ctx: &Ctx<'_>,
+    auth: &ChannelAuth,
+) -> Result<Tokens, ProviderError> {
+    let (Some(endpoints), Some(token)) = (provider.oauth2(), auth.refresh_token.as_deref()) else {
+        return provider.refresh(ctx, auth).await;
+    };
+    let app = require_app(provider, auth.app.as_ref())?;
+    Ok(OAuth2::of(provider, endpoints, app)
+        .refresh(ctx, token)
+        .await?
+        .into())
 }
 
 /// A PKCE verifier: 64 unreserved characters.

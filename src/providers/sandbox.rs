@@ -279,6 +279,7 @@ static PAGES_INFO: ProviderInfo = ProviderInfo {
     identifier: "sandbox-pages",
     name: "Sandbox (pages)",
     between_steps: true,
+    summary: "Like the sandbox, then asks which page the channel publishes as (the way Facebook or LinkedIn pages connect)",
     ..INFO
 };
 

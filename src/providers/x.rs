@@ -15,7 +15,7 @@ use super::settings::{self, SettingsSpec};
 use super::text::x_weighted_length;
 use super::{
     AdditionalSetting, AppCredentials, AuthInput, AuthKind, AuthStart, ChannelAuth,
-    ConnectedAccount, Ctx, EnvCredentials, Pacing, PostDetails, PostOutcome, Provider,
+    ConnectedAccount, Ctx, EnvCredentials, MediaRules, Pacing, PostDetails, PostOutcome, Provider,
     ProviderError, ProviderInfo, Published, Thread, Tokens, require_app,
 };
 
@@ -41,6 +41,11 @@ static INFO: ProviderInfo = ProviderInfo {
         per_seconds: 3 * 3600,
     }),
     settings: SettingsSpec::of::<XSettings>(),
+    media: MediaRules {
+        max: 4,
+        video: true,
+        video_alone: true,
+    },
     ..ProviderInfo::DEFAULT
 };
 
@@ -235,16 +240,6 @@ impl Provider for X {
 
     fn text_length(&self, text: &str) -> usize {
         x_weighted_length(text)
-    }
-
-    fn check_validity(&self, chain: &[PostDetails]) -> Result<(), String> {
-        for post in chain {
-            let videos = post.media.iter().filter(|m| m.kind == "video").count();
-            if post.media.len() > 4 || (videos > 0 && post.media.len() > 1) {
-                return Err("X can have at most 4 pictures or one video per post".into());
-            }
-        }
-        Ok(())
     }
 
     async fn authorization_url(

@@ -511,7 +511,8 @@ impl TestApp {
         channels::fresh_auth(&self.state, channel).await.unwrap()
     }
 
-    /// Publishes through the channel's provider, as the worker does.
+    /// Publishes through the channel's provider, as the worker does (checking a two-phase
+    /// publish until it is done).
     pub async fn publish(
         &self,
         channel: &Channel,
@@ -533,11 +534,17 @@ impl TestApp {
             media,
         };
         let ctx = Ctx::of(&self.state);
-        let outcome = provider.publish(&ctx, &auth, &post, thread).await?;
-        match outcome {
-            PostOutcome::Published(p) => Ok(p),
-            PostOutcome::Pending(v) => panic!("unexpected pending publish: {v}"),
+        let mut outcome = provider.publish(&ctx, &auth, &post, thread).await?;
+        // A two-phase network: checked until done, as the worker does between its runs.
+        for _ in 0..10 {
+            match outcome {
+                PostOutcome::Published(p) => return Ok(p),
+                PostOutcome::Pending(data) => {
+                    outcome = provider.check_status(&ctx, &auth, &data).await?;
+                }
+            }
         }
+        panic!("the publish is still pending: {outcome:?}")
     }
 }
 

@@ -10,8 +10,8 @@ use tokio::sync::watch;
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::fakes::{bluesky, mastodon};
-use crate::helpers::{Tenant, TestApp, eventually, spawn_app};
+use crate::fakes::{bluesky, mastodon, sketch, trusted};
+use crate::helpers::{Tenant, TestApp, eventually, spawn_app, spawn_app_with};
 
 /// A worker running in this process until the returned sender says stop.
 fn start_worker(app: &TestApp) -> (watch::Sender<bool>, actix_web::rt::task::JoinHandle<()>) {
@@ -709,4 +709,79 @@ async fn a_refused_token_is_refreshed_and_the_publish_retried_and_expiring_token
     })
     .await;
     stop_worker(w).await;
+}
+
+#[actix_web::test]
+async fn a_two_phase_publish_is_released_between_checks_then_completes_its_chain() {
+    let server = MockServer::start().await;
+    let app = spawn_app_with(&[
+        ("SOCIALGATE_PROVIDER_HOSTS", &sketch::hosts(&server)),
+        ("SOCIALGATE_FETCH_TRUSTED_HOSTS", &trusted(&server)),
+    ])
+    .await;
+    let Tenant { key, org, .. } = app.tenant("ada@example.com").await;
+    let channel = sketch::connect(&app, &key, &org, &server).await;
+    sketch::mount_publishing(&server).await;
+    let id = create(
+        &app,
+        &key,
+        body("now", &now_iso(), &channel, &[("first", 0), ("second", 0)]),
+    )
+    .await;
+    let w = start_worker(&app);
+    // While Sketch processes the container the job waits unlocked, holding no worker slot.
+    let subject = id.clone();
+    eventually("the job to wait for the container, released", || {
+        let subject = subject.clone();
+        let app = &app;
+        async move {
+            let (locked_by, last_error, payload): (Option<String>, Option<String>, String) = app
+                .with_db(move |c| {
+                    jobs::table
+                        .filter(jobs::subject_id.eq(&subject))
+                        .select((jobs::locked_by, jobs::last_error, jobs::payload))
+                        .first(c)
+                })
+                .await;
+            (locked_by.is_none()
+                && last_error.as_deref() == Some("Sketch is still processing the post")
+                && payload.contains("\"pending\""))
+            .then_some(())
+        }
+    })
+    .await;
+    let post = wait_for(&app, &key, &id, "PUBLISHED").await;
+    assert_eq!(post["releaseURL"], "https://sketch.example/alice/p-1");
+    let subject = id.clone();
+    eventually("the comment chain to finish", || {
+        let subject = subject.clone();
+        let app = &app;
+        async move {
+            let left: i64 = app
+                .with_db(move |c| {
+                    jobs::table
+                        .filter(jobs::subject_id.eq(&subject))
+                        .count()
+                        .get_result(c)
+                })
+                .await;
+            (left == 0).then_some(())
+        }
+    })
+    .await;
+    stop_worker(w).await;
+    let requests = server.received_requests().await.unwrap();
+    let checks = |container: &str| {
+        requests
+            .iter()
+            .filter(|r| r.url.path() == format!("/v1/containers/{container}"))
+            .count()
+    };
+    assert_eq!(checks("c-1"), 2, "checked once in progress, once finished");
+    assert_eq!(checks("c-2"), 2, "the comment went out in two phases too");
+    let reply = requests.iter().find(|r| {
+        r.url.path() == "/v1/containers"
+            && String::from_utf8_lossy(&r.body).contains("\"reply_to\":\"p-1\"")
+    });
+    assert!(reply.is_some(), "the comment answers the published post");
 }

@@ -10,12 +10,11 @@ use serde_json::{Value, json};
 
 use crate::providers::api::{Api, Auth};
 use crate::providers::medium::Medium;
-use crate::providers::oauth2::{ClientAuth, Endpoints, OAuth2};
+use crate::providers::oauth2::{ClientAuth, Endpoints, TokenGrant};
 use crate::providers::settings::{self, SettingsSpec};
 use crate::providers::{
-    AppCredentials, AuthInput, AuthStart, ChannelAuth, ConnectedAccount, Ctx, PendingChecks,
-    PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo, Published, RefreshPolicy,
-    Thread, Tokens, require_app,
+    AppCredentials, ChannelAuth, ConnectedAccount, Ctx, MediaRules, PendingChecks, PostDetails,
+    PostOutcome, Provider, ProviderError, ProviderInfo, Published, RefreshPolicy, Thread,
 };
 
 pub struct Sketch;
@@ -29,6 +28,11 @@ static INFO: ProviderInfo = ProviderInfo {
     needs_app_credentials: true,
     api_base: "https://api.sketch.example",
     summary: "OAuth 2 with PKCE (test suite only)",
+    media: MediaRules {
+        max: 4,
+        video: true,
+        video_alone: false,
+    },
     settings: SettingsSpec::of::<SketchSettings>(),
     pending: PendingChecks {
         every_seconds: 1,
@@ -81,15 +85,6 @@ struct Container {
     error_message: Option<String>,
 }
 
-fn oauth(app: &AppCredentials) -> OAuth2<'_> {
-    OAuth2 {
-        provider: &Sketch,
-        endpoints: &ENDPOINTS,
-        app,
-        instance: None,
-    }
-}
-
 /// A container's state as the worker's outcome.
 fn outcome(container: Container) -> Result<PostOutcome, ProviderError> {
     match (container.status.as_str(), container.post_id) {
@@ -113,27 +108,16 @@ impl Provider for Sketch {
         &INFO
     }
 
-    async fn authorization_url(
-        &self,
-        ctx: &Ctx<'_>,
-        app: Option<&AppCredentials>,
-        callback: &str,
-        state: &str,
-    ) -> Result<AuthStart, ProviderError> {
-        oauth(require_app(self, app)?).authorize_url(ctx, callback, state)
+    fn oauth2(&self) -> Option<&'static Endpoints> {
+        Some(&ENDPOINTS)
     }
 
-    async fn authenticate(
+    async fn account(
         &self,
         ctx: &Ctx<'_>,
-        app: Option<&AppCredentials>,
-        callback: &str,
-        input: AuthInput,
+        _app: &AppCredentials,
+        grant: TokenGrant,
     ) -> Result<ConnectedAccount, ProviderError> {
-        let app = require_app(self, app)?;
-        let grant = oauth(app)
-            .exchange_code(ctx, callback, &input.code, input.secret.as_deref())
-            .await?;
         let me: Me = Api::of(self, ctx, Auth::Bearer(&grant.access_token))
             .get("/v1/me")
             .read()
@@ -147,15 +131,6 @@ impl Provider for Sketch {
             instance_url: None,
             additional_settings: Vec::new(),
         })
-    }
-
-    async fn refresh(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
-        let app = require_app(self, auth.app.as_ref())?;
-        let token = auth
-            .refresh_token
-            .as_deref()
-            .ok_or_else(|| ProviderError::RefreshNeeded("no refresh token".into()))?;
-        Ok(oauth(app).refresh(ctx, token).await?.into())
     }
 
     async fn publish(

@@ -5,6 +5,7 @@
 
 pub mod bluesky;
 pub mod mastodon;
+pub mod sketch;
 pub mod x;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,394 @@
+//! The contract every network keeps, run against each network's fake: connect, publish with
+//! media, reply, a refused token (renewed where the network can, else "refresh needed"), a rate
+//! limit (retry later, with the platform's Retry-After), and a revoked account. A new network
+//! adds one `Network` implementation here and gets the whole baseline.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use socialgate::providers::channels;
+use socialgate::providers::{ProviderError, Published, Thread};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::fakes::{PNG, bluesky, image, mastodon, sketch, trusted, x};
+use crate::helpers::{Tenant, TestApp, client, spawn_app_with};
+
+/// One network's fake, as the contract drives it.
+trait Network: Sized {
+    async fn start() -> Self;
+    fn server(&self) -> &MockServer;
+    /// Server settings that send the network's hosts to the fake.
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![("SOCIALGATE_FETCH_TRUSTED_HOSTS", trusted(self.server()))]
+    }
+    /// Connects alice's account for the tenant; returns the channel id.
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String;
+    /// Mounts uploads and posts (a reply gets an id of its own).
+    async fn accept_posts(&self);
+    /// Where posts are created.
+    const PUBLISH_PATH: &'static str;
+    /// What the platform answers to an access token it no longer takes.
+    fn refused_token() -> ResponseTemplate;
+    /// What it answers once the account is gone or revoked our access.
+    fn revoked() -> ResponseTemplate;
+    /// Whether a refused token is renewed (else the user must reconnect).
+    const RENEWS_TOKENS: bool;
+}
+
+/// An id for each post, a different one for a reply (its body names what it answers).
+fn post_id(req: &Request, reply_marker: &str, root: &str, reply: &str) -> String {
+    if String::from_utf8_lossy(&req.body).contains(reply_marker) {
+        reply.to_owned()
+    } else {
+        root.to_owned()
+    }
+}
+
+async fn run<N: Network>() {
+    let network = N::start().await;
+    let vars = network.vars();
+    let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = spawn_app_with(&refs).await;
+    let tenant = app.tenant("ada@example.com").await;
+    let id = network.connect(&app, &tenant).await;
+    let channel = app.channel(&tenant.org, &id).await;
+    Mock::given(method("GET"))
+        .and(path("/files/cat.png"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "image/png")
+                .set_body_bytes(PNG),
+        )
+        .mount(network.server())
+        .await;
+    network.accept_posts().await;
+
+    // Publish with media, then a reply in its thread.
+    let cat = image(
+        &format!("{}/files/cat.png", network.server().uri()),
+        Some("a cat"),
+    );
+    let root: Published = app
+        .publish(&channel, "Hello from the contract", vec![cat], None)
+        .await
+        .expect("a post with media goes out");
+    let thread = Thread {
+        root: root.clone(),
+        parent: root.clone(),
+    };
+    let reply = app
+        .publish(&channel, "And a reply", vec![], Some(&thread))
+        .await
+        .expect("a reply goes out");
+    assert_ne!(reply.id, root.id, "the reply is a post of its own");
+
+    // A rate limit: retry later, when the platform says.
+    once(
+        &network,
+        N::PUBLISH_PATH,
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "120")
+            .set_body_json(json!({ "error": "Too Many Requests" })),
+    )
+    .await;
+    let limited = app.publish(&channel, "too soon", vec![], None).await;
+    assert!(
+        matches!(
+            &limited,
+            Err(ProviderError::RetryLater { after: Some(after), .. }) if *after == Duration::from_secs(120)
+        ),
+        "{limited:?}"
+    );
+
+    // A refused token: renewed where the network can, else the user must reconnect.
+    once(&network, N::PUBLISH_PATH, N::refused_token()).await;
+    let refused = app
+        .publish(&channel, "with an old token", vec![], None)
+        .await;
+    assert!(
+        matches!(&refused, Err(ProviderError::RefreshNeeded(_))),
+        "{refused:?}"
+    );
+    let renewed = channels::refresh_now(&app.state, &channel).await;
+    if N::RENEWS_TOKENS {
+        renewed.expect("the token is renewed");
+        let channel = app.channel(&tenant.org, &id).await;
+        app.publish(&channel, "with a new token", vec![], None)
+            .await
+            .expect("the renewed token publishes");
+    } else {
+        assert!(renewed.is_err(), "nothing to renew: the user reconnects");
+    }
+
+    // A revoked account: the channel needs reconnecting.
+    once(&network, N::PUBLISH_PATH, N::revoked()).await;
+    let channel = app.channel(&tenant.org, &id).await;
+    let revoked = app
+        .publish(&channel, "after revocation", vec![], None)
+        .await;
+    assert!(
+        matches!(
+            &revoked,
+            Err(ProviderError::Disconnected(_) | ProviderError::RefreshNeeded(_))
+        ),
+        "{revoked:?}"
+    );
+}
+
+/// The platform answers `answer` to the next post, then as before.
+async fn once<N: Network>(network: &N, at: &str, answer: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path(at))
+        .respond_with(answer)
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(network.server())
+        .await;
+}
+
+macro_rules! contract {
+    ($($test:ident: $network:ty),* $(,)?) => {
+        $(
+            #[actix_web::test]
+            async fn $test() {
+                run::<$network>().await;
+            }
+        )*
+    };
+}
+
+contract!(
+    mastodon_keeps_the_network_contract: Mastodon,
+    bluesky_keeps_the_network_contract: Bluesky,
+    x_keeps_the_network_contract: X,
+    a_network_built_from_the_kit_keeps_the_network_contract: Sketch,
+);
+
+struct Mastodon(MockServer);
+
+impl Network for Mastodon {
+    async fn start() -> Self {
+        Mastodon(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        mastodon::mount_oauth(&self.0, "write:statuses profile write:media").await;
+        mastodon::connect(app, &tenant.key, &tenant.org, &self.0).await
+    }
+    async fn accept_posts(&self) {
+        let url = format!("{}/media/m1.png", self.0.uri());
+        Mock::given(method("POST"))
+            .and(path("/api/v2/media"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({ "id": "m1", "url": url })),
+            )
+            .mount(&self.0)
+            .await;
+        let base = self.0.uri();
+        Mock::given(method("POST"))
+            .and(path("/api/v1/statuses"))
+            .respond_with(move |req: &Request| {
+                let id = post_id(req, "in_reply_to_id", "201", "202");
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({ "id": id, "url": format!("{base}/@alice/{id}") }))
+            })
+            .mount(&self.0)
+            .await;
+    }
+    const PUBLISH_PATH: &'static str = "/api/v1/statuses";
+    fn refused_token() -> ResponseTemplate {
+        ResponseTemplate::new(401).set_body_json(json!({ "error": "The access token is invalid" }))
+    }
+    fn revoked() -> ResponseTemplate {
+        ResponseTemplate::new(401).set_body_json(json!({ "error": "The access token was revoked" }))
+    }
+    const RENEWS_TOKENS: bool = false;
+}
+
+struct Bluesky(MockServer);
+
+impl Network for Bluesky {
+    async fn start() -> Self {
+        Bluesky(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        bluesky::mount_session(&self.0).await;
+        Mock::given(method("POST"))
+            .and(path("/xrpc/com.atproto.server.refreshSession"))
+            .and(wiremock::matchers::header(
+                "authorization",
+                "Bearer refresh-1",
+            ))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "did": "did:plc:alice", "handle": "alice.test",
+                "accessJwt": bluesky::jwt("access-2"), "refreshJwt": "refresh-2"
+            })))
+            .mount(&self.0)
+            .await;
+        bluesky::connect(app, &tenant.key, &self.0).await
+    }
+    async fn accept_posts(&self) {
+        Mock::given(method("POST"))
+            .and(path("/xrpc/com.atproto.repo.uploadBlob"))
+            .and(wiremock::matchers::header("content-type", "image/png"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "blob": { "$type": "blob", "ref": { "$link": "bafk" }, "mimeType": "image/png", "size": PNG.len() }
+            })))
+            .mount(&self.0)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/xrpc/com.atproto.repo.createRecord"))
+            .respond_with(|req: &Request| {
+                let rkey = post_id(req, "\"reply\"", "r1", "r2");
+                ResponseTemplate::new(200).set_body_json(json!({
+                    "uri": format!("at://did:plc:alice/app.bsky.feed.post/{rkey}"), "cid": format!("cid-{rkey}")
+                }))
+            })
+            .mount(&self.0)
+            .await;
+    }
+    const PUBLISH_PATH: &'static str = "/xrpc/com.atproto.repo.createRecord";
+    fn refused_token() -> ResponseTemplate {
+        ResponseTemplate::new(400)
+            .set_body_json(json!({ "error": "ExpiredToken", "message": "Token has expired" }))
+    }
+    fn revoked() -> ResponseTemplate {
+        ResponseTemplate::new(401).set_body_json(
+            json!({ "error": "AuthenticationRequired", "message": "Invalid identifier or password" }),
+        )
+    }
+    const RENEWS_TOKENS: bool = true;
+}
+
+struct X(MockServer);
+
+impl Network for X {
+    async fn start() -> Self {
+        X(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("SOCIALGATE_FETCH_TRUSTED_HOSTS", trusted(&self.0)),
+            ("SOCIALGATE_PROVIDER_HOSTS", x::x_hosts(&self.0)),
+        ]
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        app.set_credentials(
+            &tenant.org,
+            "x",
+            "x-consumer-key",
+            "x-consumer-secret",
+            None,
+        )
+        .await;
+        x::mount_oauth(&self.0, &app.url("/integrations/social/x")).await;
+        let url = app.connect_url(&tenant.key, "x").await;
+        assert_eq!(
+            url,
+            format!(
+                "{}/oauth/authenticate?oauth_token=request-token",
+                self.0.uri()
+            )
+        );
+        let r = client()
+            .get(app.url(
+                "/integrations/social/x?oauth_token=request-token&oauth_verifier=the-verifier",
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let (_, list) = app.api_get(&tenant.key, "/integrations").await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["identifier"] == "x")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+    async fn accept_posts(&self) {
+        let signed = || x::signed(Some("42-access"), "access-secret");
+        let media = json!({ "data": { "id": "media-1" } });
+        for at in [
+            "/2/media/upload/initialize",
+            "/2/media/upload/media-1/finalize",
+            "/2/media/metadata",
+        ] {
+            Mock::given(method("POST"))
+                .and(path(at))
+                .and(signed())
+                .respond_with(ResponseTemplate::new(200).set_body_json(media.clone()))
+                .mount(&self.0)
+                .await;
+        }
+        Mock::given(method("POST"))
+            .and(path("/2/media/upload/media-1/append"))
+            .and(signed())
+            .respond_with(ResponseTemplate::new(204))
+            .mount(&self.0)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/2/tweets"))
+            .and(signed())
+            .respond_with(|req: &Request| {
+                let id = post_id(req, "in_reply_to_tweet_id", "1001", "1002");
+                ResponseTemplate::new(201)
+                    .set_body_json(json!({ "data": { "id": id, "text": "" } }))
+            })
+            .mount(&self.0)
+            .await;
+    }
+    const PUBLISH_PATH: &'static str = "/2/tweets";
+    fn refused_token() -> ResponseTemplate {
+        ResponseTemplate::new(401).set_body_json(json!({
+            "title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"
+        }))
+    }
+    fn revoked() -> ResponseTemplate {
+        Self::refused_token()
+    }
+    const RENEWS_TOKENS: bool = false;
+}
+
+struct Sketch(MockServer);
+
+impl Network for Sketch {
+    async fn start() -> Self {
+        Sketch(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("SOCIALGATE_FETCH_TRUSTED_HOSTS", trusted(&self.0)),
+            ("SOCIALGATE_PROVIDER_HOSTS", sketch::hosts(&self.0)),
+        ]
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        sketch::connect(app, &tenant.key, &tenant.org, &self.0).await
+    }
+    async fn accept_posts(&self) {
+        sketch::mount_publishing(&self.0).await;
+    }
+    const PUBLISH_PATH: &'static str = "/v1/containers";
+    fn refused_token() -> ResponseTemplate {
+        ResponseTemplate::new(401).set_body_json(json!({ "error": "invalid_token" }))
+    }
+    fn revoked() -> ResponseTemplate {
+        ResponseTemplate::new(401).set_body_json(json!({ "error": "account_deleted" }))
+    }
+    const RENEWS_TOKENS: bool = true;
+}
