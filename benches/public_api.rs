@@ -19,8 +19,9 @@ use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use socialgate::accounts::api_keys;
 use socialgate::accounts::users::{self, NewUserOrg};
+use socialgate::channels;
 use socialgate::config::Config;
-use socialgate::providers::{self, ConnectedAccount, Tokens, channels};
+use socialgate::providers::{self, ConnectedAccount, Tokens};
 
 #[path = "load.rs"]
 mod load;

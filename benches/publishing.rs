@@ -16,9 +16,10 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::json;
 use socialgate::accounts::users::{self, NewUserOrg};
+use socialgate::channels;
 use socialgate::config::Config;
 use socialgate::db::schema::posts;
-use socialgate::providers::{self, ConnectedAccount, Tokens, channels};
+use socialgate::providers::{self, ConnectedAccount, Tokens};
 use socialgate::publishing::posts::{CreateRequest, NewGroup, NewValue, PostType, create};
 
 #[path = "load.rs"]

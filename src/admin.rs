@@ -6,13 +6,14 @@ use diesel::prelude::*;
 
 use crate::accounts::api_keys;
 use crate::accounts::users::{self, NewUserOrg};
+use crate::channels::{self, credentials};
 use crate::config::Config;
 use crate::crypto::password;
 use crate::crypto::{self, Keys, MasterKey};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::oauth::apps::{self, AppInput, Picture};
-use crate::providers::{self, channels, credentials};
+use crate::providers;
 
 /// Creates a user who becomes admin of `org` (found by name, or created) or of a new organization.
 pub fn create_user(
@@ -171,7 +172,7 @@ pub fn rotate_secret_key(
     let resealed = crate::db::write_transaction(conn, |conn| {
         let mut n = credentials::reseal_all(conn, &reseal)?;
         n += channels::reseal_all(conn, &reseal)?;
-        n += providers::connect::reseal_all(conn, &reseal)?;
+        n += crate::channels::flow::reseal_all(conn, &reseal)?;
         Ok::<_, AppError>(n)
     })?;
     if from_file {

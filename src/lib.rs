@@ -16,6 +16,7 @@ macro_rules! routes {
 
 pub mod accounts;
 pub mod admin;
+pub mod channels;
 pub mod config;
 pub mod crypto;
 pub mod db;
@@ -27,6 +28,7 @@ pub mod percent;
 pub mod providers;
 pub mod public_api;
 pub mod publishing;
+pub mod state;
 pub mod telemetry;
 
 use std::net::TcpListener;
@@ -42,19 +44,7 @@ use tracing_actix_web::TracingLogger;
 use crate::config::Config;
 use crate::crypto::Keys;
 use crate::db::Db;
-
-/// What every request handler shares.
-pub struct AppState {
-    pub config: Config,
-    pub db: Db,
-    pub keys: Keys,
-    /// The one outbound HTTP client (provider APIs, media fetches).
-    pub http: reqwest::Client,
-    /// Where uploads are kept.
-    pub store: media::storage::Store,
-    /// Access tokens resolved lately (used on SQLite only).
-    pub tokens: oauth::tokens::Cache,
-}
+pub use crate::state::AppState;
 
 /// The Content-Security-Policy of every response: our own files only, never framed.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; \
@@ -75,7 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/static/{file}", web::get().to(pages::static_file))
     .configure(accounts::configure)
     .configure(oauth::configure)
-    .configure(providers::configure)
+    .configure(channels::configure)
     .configure(publishing::configure)
     .configure(public_api::configure)
     .default_service(web::to(not_found));

@@ -9,13 +9,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::{Api, Auth};
-use super::credentials::check_instance_url;
 use super::medium::{MediaKind, Medium};
 use super::text::links;
 use super::{
     AppCredentials, AuthInput, AuthKind, AuthStart, ChannelAuth, ConnectedAccount, Ctx,
     CustomField, MediaRules, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo,
-    Published, RefreshPolicy, Thread, Tokens,
+    Published, RefreshPolicy, Thread, Tokens, check_instance_url,
 };
 
 pub struct Bluesky;

@@ -1,20 +1,15 @@
-//! The social networks: the `Provider` contract, the registry, channels, per-organization
-//! provider credentials, the connect flow and one file per network.
+//! The social networks: the `Provider` contract, the registry (`ALL`), the kit every network is
+//! built from (`api`, `oauth2`, `oauth1`, `medium`, `settings`, `text`, `http`, `error`) and one
+//! file per network. Knows no HTTP route of ours, no actix and no `AppState`.
 
 pub mod api;
 pub mod bluesky;
-pub mod channels;
-pub mod connect;
-pub mod credentials;
-mod credentials_form;
 pub mod error;
 pub mod http;
 pub mod mastodon;
 pub mod medium;
 mod oauth1;
 pub mod oauth2;
-mod pages;
-mod pick;
 pub mod sandbox;
 pub mod settings;
 #[cfg(feature = "network-sketch")]
@@ -25,7 +20,6 @@ pub mod x;
 
 use std::collections::HashMap;
 
-use actix_web::web;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -245,14 +239,26 @@ pub struct Ctx<'a> {
     pub store: &'a crate::media::storage::Store,
 }
 
-impl<'a> Ctx<'a> {
-    pub fn of(state: &'a crate::AppState) -> Self {
-        Ctx {
-            http: &state.http,
-            config: &state.config,
-            db: &state.db,
-            store: &state.store,
-        }
+/// Instance URLs (Mastodon, Bluesky services) must be https, except loopback hosts.
+pub fn check_instance_url(value: &str) -> Result<String, String> {
+    let value = value.trim().trim_end_matches('/');
+    let url = url::Url::parse(value).map_err(|_| format!("{value:?} is not an absolute URL"))?;
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(format!(
+            "{value:?} must be a plain URL such as https://mastodon.social"
+        ));
+    }
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+    match url.scheme() {
+        "https" if url.host_str().is_some() => Ok(value.to_owned()),
+        "http" if loopback => Ok(value.to_owned()),
+        _ => Err(format!(
+            "{value:?}: use https (http is accepted only for 127.0.0.1, [::1] or localhost)"
+        )),
     }
 }
 
@@ -627,11 +633,4 @@ fn builtin_offered(config: &Config) -> bool {
                 .filter_map(|n| n.info().env)
                 .any(|e| p.env.get(e.client_id).is_some() || p.env.get(e.client_secret).is_some())
     })
-}
-
-/// Mounts the connect callbacks, the Channels and credentials pages and the sandbox.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    connect::configure(cfg);
-    pages::configure(cfg);
-    sandbox::configure(cfg);
 }

@@ -1,11 +1,7 @@
-//! The built-in sandbox network: connecting needs no account (its authorization URL approves at
-//! once), and what it "publishes" is kept in our database, listed at `/sandbox` and as JSON.
+//! The built-in sandbox network: connecting needs no account (its authorization URL, served by
+//! `channels::sandbox_site`, approves at once), and what it "publishes" is kept in our
+//! database, listed at `/sandbox` and as JSON.
 
-use std::collections::HashMap;
-
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
-use askama::Template;
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -15,15 +11,12 @@ use serde_json::{Value, json};
 use super::{
     AnalyticsPoint, AnalyticsSeries, AppCredentials, AuthInput, AuthStart, ChannelAuth,
     ConnectedAccount, Ctx, MediaItem, PostDetails, PostOutcome, Provider, ProviderError,
-    ProviderInfo, Published, Thread, Tokens, ToolField, ToolInfo, credentials,
+    ProviderInfo, Published, Thread, Tokens, ToolField, ToolInfo,
 };
-use crate::AppState;
-use crate::accounts::SignedIn;
 use crate::crypto::{new_id, random_alphanumeric, sha256_hex};
 use crate::db::schema::sandbox_posts;
 use crate::db::{DbConn, DbError, now};
 use crate::error::AppError;
-use crate::pages;
 
 pub struct Sandbox;
 
@@ -374,93 +367,4 @@ pub fn list_posts(conn: &mut DbConn, org_id: &str) -> Result<Vec<SandboxPost>, A
         .order((sandbox_posts::created_at.desc(), sandbox_posts::id.desc()))
         .limit(500)
         .load(conn)?)
-}
-
-/// `GET /sandbox/authorize`: approves at once and returns to our own sandbox callback.
-async fn authorize(
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> Result<HttpResponse, AppError> {
-    let (Some(flow), Some(redirect)) = (query.get("state"), query.get("redirect_uri")) else {
-        return pages::message(
-            StatusCode::BAD_REQUEST,
-            "Sandbox",
-            "The request names no state or redirect URI.",
-        );
-    };
-    // Only our own callbacks: the sandbox must never be an open redirect.
-    let ours = [&Sandbox as &dyn Provider, &SandboxPages]
-        .into_iter()
-        .map(|p| credentials::default_redirect_uri(&state.config, p))
-        .find(|uri| uri == redirect);
-    let Some(expected) = ours.filter(|_| super::offered(&state.config, &Sandbox)) else {
-        return pages::message(
-            StatusCode::BAD_REQUEST,
-            "Sandbox",
-            "The sandbox answers only socialgate's own callback.",
-        );
-    };
-    let code = format!("sbx_{}", random_alphanumeric(32));
-    Ok(pages::see_other(&format!(
-        "{expected}?code={code}&state={}",
-        crate::percent::url_encode(flow)
-    )))
-}
-
-#[derive(Template)]
-#[template(path = "providers/sandbox.html")]
-struct SandboxPage {
-    posts: Vec<SandboxPost>,
-    organization: String,
-}
-
-/// `GET /sandbox`: what the organization's sandbox channels published.
-async fn page(state: web::Data<AppState>, me: SignedIn) -> Result<HttpResponse, AppError> {
-    let org = me.org.id.clone();
-    let posts = state.db.run(move |conn| list_posts(conn, &org)).await?;
-    pages::html(
-        StatusCode::OK,
-        &SandboxPage {
-            posts,
-            organization: me.org.name.clone(),
-        },
-    )
-}
-
-#[derive(Template)]
-#[template(path = "providers/sandbox_post.html")]
-struct PostPage {
-    post: SandboxPost,
-}
-
-/// `GET /sandbox/posts/{id}`: one published sandbox post (its public URL, like a real network's).
-async fn post_page(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let post: Option<SandboxPost> = state
-        .db
-        .run(move |conn| {
-            sandbox_posts::table
-                .find(&id)
-                .first(conn)
-                .optional()
-                .map_err(AppError::from)
-        })
-        .await?;
-    match post {
-        Some(post) => pages::html(StatusCode::OK, &PostPage { post }),
-        None => pages::message(
-            StatusCode::NOT_FOUND,
-            "Sandbox",
-            "No sandbox post has this id.",
-        ),
-    }
-}
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/sandbox", web::get().to(page))
-        .route("/sandbox/authorize", web::get().to(authorize))
-        .route("/sandbox/posts/{id}", web::get().to(post_page));
 }

@@ -9,12 +9,11 @@ use serde_json::{Value, json};
 
 use super::Caller;
 use crate::AppState;
+use crate::channels;
 use crate::db::schema::analytics_cache;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::oauth::scopes::Scope;
-use crate::providers::Ctx;
-use crate::providers::channels;
 use crate::publishing::notifications;
 
 #[derive(Deserialize)]
@@ -105,8 +104,8 @@ pub async fn channel(
         let Some(provider) = channel.provider() else {
             return Ok(json!([]));
         };
-        let auth = channels::fresh_auth(&state, &channel).await?;
-        let series = provider.analytics(&Ctx::of(&state), &auth, n).await?;
+        let auth = channels::fresh_auth(&state.ctx(), &state.keys, &channel).await?;
+        let series = provider.analytics(&state.ctx(), &auth, n).await?;
         Ok(serde_json::to_value(series).unwrap_or_else(|_| json!([])))
     })
     .await
@@ -134,9 +133,9 @@ pub async fn post(
         let Some(provider) = channel.provider() else {
             return Ok(json!([]));
         };
-        let auth = channels::fresh_auth(&state, &channel).await?;
+        let auth = channels::fresh_auth(&state.ctx(), &state.keys, &channel).await?;
         let series = provider
-            .post_analytics(&Ctx::of(&state), &auth, &release, n)
+            .post_analytics(&state.ctx(), &auth, &release, n)
             .await?;
         Ok(serde_json::to_value(series).unwrap_or_else(|_| json!([])))
     })

@@ -6,11 +6,12 @@ use serde_json::{Value, json};
 
 use super::Caller;
 use crate::AppState;
+use crate::channels::connect::{self, StartRequest};
+use crate::channels::flow::StartError;
+use crate::channels::{self, Channel};
 use crate::error::AppError;
 use crate::oauth::scopes::Scope;
-use crate::providers::channels::{self, Channel};
-use crate::providers::connect::{self, StartError, StartRequest};
-use crate::providers::{Ctx, sandbox};
+use crate::providers::sandbox;
 
 /// A channel as Postiz lists it; tokens never leave the server.
 fn channel_json(c: &Channel, customers: &[channels::Customer]) -> Value {
@@ -225,9 +226,9 @@ pub async fn trigger(
     {
         return Err(AppError::not_found("Tool not found"));
     }
-    let auth = channels::fresh_auth(&state, &channel).await?;
+    let auth = channels::fresh_auth(&state.ctx(), &state.keys, &channel).await?;
     let output = provider
-        .call_tool(&Ctx::of(&state), &auth, &body.method_name, &body.data)
+        .call_tool(&state.ctx(), &auth, &body.method_name, &body.data)
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "output": output })))
 }

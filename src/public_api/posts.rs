@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 
 use super::Caller;
 use crate::AppState;
+use crate::channels::{self, Channel};
 use crate::error::AppError;
 use crate::oauth::scopes::Scope;
-use crate::providers::channels::{self, Channel};
 use crate::providers::text::html_to_plain;
-use crate::providers::{Ctx, MediaItem, PostDetails, Provider};
+use crate::providers::{MediaItem, PostDetails, Provider};
 use crate::publishing::posts::{self, CreateRequest, NewGroup, NewValue, Post, PostType};
 
 /// A failure answered the way Postiz answers it.
@@ -659,8 +659,8 @@ pub async fn missing(
     let Some(provider) = channel.provider() else {
         return Ok(HttpResponse::Ok().json(json!([])));
     };
-    let auth = channels::fresh_auth(&state, &channel).await?;
-    let list = provider.missing(&Ctx::of(&state), &auth).await?;
+    let auth = channels::fresh_auth(&state.ctx(), &state.keys, &channel).await?;
+    let list = provider.missing(&state.ctx(), &auth).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 

@@ -13,9 +13,9 @@ use super::notifications::{self, Notification};
 use super::webhooks::{self, Delivery, Webhook};
 use crate::AppState;
 use crate::accounts::{Shell, SignedIn};
+use crate::channels::{self, Channel};
 use crate::error::AppError;
 use crate::pages;
-use crate::providers::channels::{self, Channel};
 
 routes! {
     &mut web::ServiceConfig;

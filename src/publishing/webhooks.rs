@@ -105,7 +105,7 @@ pub async fn create(
         .db
         .run(move |conn| {
             for channel in &channels {
-                crate::providers::channels::get(conn, &org, channel)?;
+                crate::channels::get(conn, &org, channel)?;
             }
             diesel::insert_into(webhooks::table)
                 .values((
@@ -245,7 +245,7 @@ pub fn post_json(
 }
 
 /// The `channel` object of an event.
-pub fn channel_json(c: &crate::providers::channels::Channel) -> Value {
+pub fn channel_json(c: &crate::channels::Channel) -> Value {
     json!({ "id": c.id, "name": c.name, "provider": c.provider, "picture": c.picture })
 }
 

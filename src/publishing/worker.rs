@@ -17,8 +17,8 @@ use super::jobs::{self, Job};
 use super::posts::{self, Post};
 use super::{notifications, webhooks};
 use crate::AppState;
+use crate::channels::{self, Channel, FreshAuthError};
 use crate::error::AppError;
-use crate::providers::channels::{self, Channel, FreshAuthError};
 use crate::providers::text::html_to_plain;
 use crate::providers::{
     ChannelAuth, Ctx, Editor, MediaItem, Pacing, PostDetails, PostOutcome, Provider, ProviderError,
@@ -162,7 +162,7 @@ async fn refresh_sweep(state: web::Data<AppState>) {
             .await
             .unwrap_or_default();
         for channel in expiring {
-            match channels::refresh_now(&state, &channel).await {
+            match channels::refresh_now(&state.ctx(), &state.keys, &channel).await {
                 Ok(()) => {
                     tracing::info!(channel = %channel.id, "refreshed a channel's token ahead of expiry")
                 }
@@ -395,14 +395,14 @@ impl<'a> Publish<'a> {
                 .fail(&rows, Some(&channel), "This network is no longer available")
                 .await;
         };
-        let auth = match channels::fresh_auth(self.state, &channel).await {
+        let auth = match channels::fresh_auth(&self.state.ctx(), &self.state.keys, &channel).await {
             Ok(a) => a,
             Err(FreshAuthError::App(e)) => return Err(e),
             Err(FreshAuthError::Provider(e)) => {
                 return self.react(&rows, &channel, provider, e).await;
             }
         };
-        let ctx = Ctx::of(self.state);
+        let ctx = self.state.ctx();
         if !self
             .check_pending(&rows, &channel, provider, &ctx, &auth)
             .await?
@@ -483,7 +483,8 @@ impl<'a> Publish<'a> {
                             .await;
                     }
                     self.progress.refreshes = refreshes + 1;
-                    match channels::refresh_now(self.state, &channel).await {
+                    match channels::refresh_now(&self.state.ctx(), &self.state.keys, &channel).await
+                    {
                         Ok(()) => {
                             return self
                                 .release(

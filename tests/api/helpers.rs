@@ -12,11 +12,9 @@ use reqwest::redirect::Policy;
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::Value;
 use socialgate::AppState;
+use socialgate::channels::{self, Channel};
 use socialgate::config::{Config, LogFormat};
-use socialgate::providers::channels::{self, Channel};
-use socialgate::providers::{
-    ChannelAuth, Ctx, MediaItem, PostDetails, PostOutcome, Published, Thread,
-};
+use socialgate::providers::{ChannelAuth, MediaItem, PostDetails, PostOutcome, Published, Thread};
 
 /// Everything the server logged during this test run, for the no-secrets-in-logs checks.
 static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
@@ -508,7 +506,9 @@ impl TestApp {
 
     /// The channel's credentials, refreshed first if they are about to expire.
     pub async fn channel_auth(&self, channel: &Channel) -> ChannelAuth {
-        channels::fresh_auth(&self.state, channel).await.unwrap()
+        channels::fresh_auth(&self.state.ctx(), &self.state.keys, channel)
+            .await
+            .unwrap()
     }
 
     /// Publishes through the channel's provider, as the worker does (checking a two-phase
@@ -521,7 +521,7 @@ impl TestApp {
         thread: Option<&Thread>,
     ) -> Result<Published, socialgate::providers::ProviderError> {
         let provider = channel.provider().unwrap();
-        let auth = channels::fresh_auth(&self.state, channel)
+        let auth = channels::fresh_auth(&self.state.ctx(), &self.state.keys, channel)
             .await
             .map_err(|e| match e {
                 channels::FreshAuthError::Provider(p) => p,
@@ -533,7 +533,7 @@ impl TestApp {
             settings: Value::Object(Default::default()),
             media,
         };
-        let ctx = Ctx::of(&self.state);
+        let ctx = self.state.ctx();
         let mut outcome = provider.publish(&ctx, &auth, &post, thread).await?;
         // A two-phase network: checked until done, as the worker does between its runs.
         for _ in 0..10 {

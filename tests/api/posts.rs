@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use socialgate::providers::channels;
+use socialgate::channels;
 use socialgate::providers::{ConnectedAccount, Tokens};
 
 use crate::fakes::PNG;

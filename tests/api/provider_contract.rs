@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use socialgate::providers::channels;
+use socialgate::channels;
 use socialgate::providers::{ProviderError, Published, Thread};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -111,7 +111,7 @@ async fn run<N: Network>() {
         matches!(&refused, Err(ProviderError::RefreshNeeded(_))),
         "{refused:?}"
     );
-    let renewed = channels::refresh_now(&app.state, &channel).await;
+    let renewed = channels::refresh_now(&app.state.ctx(), &app.state.keys, &channel).await;
     if N::RENEWS_TOKENS {
         renewed.expect("the token is renewed");
         let channel = app.channel(&tenant.org, &id).await;

@@ -4,7 +4,8 @@ use std::process::Command;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use socialgate::providers::{self, credentials};
+use socialgate::channels::credentials;
+use socialgate::providers;
 
 use crate::helpers::{logs, on_postgres, spawn_app, spawn_on, test_database};
 use crate::secrets::raw_database;

@@ -143,7 +143,7 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
 
     let provider = channel.provider().unwrap();
     let auth = app.channel_auth(&channel).await;
-    let ctx = socialgate::providers::Ctx::of(&app.state);
+    let ctx = app.state.ctx();
     let post = socialgate::providers::PostDetails {
         id: "p1".into(),
         message: "Hello X".into(),

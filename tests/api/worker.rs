@@ -459,7 +459,7 @@ async fn failures_end_or_wait_the_way_their_kind_says() {
     let (o, s) = (org.clone(), sandbox.clone());
     app.state
         .db
-        .run(move |conn| socialgate::providers::channels::set_disabled(conn, &o, &s, true))
+        .run(move |conn| socialgate::channels::set_disabled(conn, &o, &s, true))
         .await
         .unwrap();
     let off = create(&app, &key, body("now", &now_iso(), &sandbox, &[("off", 0)])).await;

@@ -3,12 +3,12 @@
 
 use diesel::prelude::*;
 
-use super::{AppCredentials, Provider};
 use crate::config::Config;
 use crate::crypto::Keys;
 use crate::db::schema::provider_credentials;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
+use crate::providers::{AppCredentials, Provider, check_instance_url};
 
 /// What an admin enters for one network.
 #[derive(Debug, Default)]
@@ -52,29 +52,6 @@ pub fn default_redirect_uri(config: &Config, provider: &dyn Provider) -> String 
         "{}{prefix}/integrations/social/{}",
         config.public_url, info.identifier
     )
-}
-
-/// Instance URLs (Mastodon, Bluesky services) must be https, except loopback hosts.
-pub fn check_instance_url(value: &str) -> Result<String, String> {
-    let value = value.trim().trim_end_matches('/');
-    let url = url::Url::parse(value).map_err(|_| format!("{value:?} is not an absolute URL"))?;
-    if !url.username().is_empty()
-        || url.password().is_some()
-        || url.query().is_some()
-        || url.fragment().is_some()
-    {
-        return Err(format!(
-            "{value:?} must be a plain URL such as https://mastodon.social"
-        ));
-    }
-    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
-    match url.scheme() {
-        "https" if url.host_str().is_some() => Ok(value.to_owned()),
-        "http" if loopback => Ok(value.to_owned()),
-        _ => Err(format!(
-            "{value:?}: use https (http is accepted only for 127.0.0.1, [::1] or localhost)"
-        )),
-    }
 }
 
 fn check_redirect_override(value: &str) -> Result<String, String> {

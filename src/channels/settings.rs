@@ -8,9 +8,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::channels::{self, Channel, Customer};
-use super::connect::{self, StartError, StartRequest};
+use super::channel::{self as channels, Channel, Customer};
+use super::connect::{self, StartRequest};
 use super::credentials::{self, CredentialsInput, StoredSummary};
+use super::flow::{StartError, unavailable};
 use crate::AppState;
 use crate::accounts::{Shell, SignedIn};
 use crate::error::AppError;
@@ -24,7 +25,7 @@ struct Offer {
 }
 
 #[derive(Template)]
-#[template(path = "providers/channels.html")]
+#[template(path = "channels/channels.html")]
 struct ChannelsPage {
     shell: Shell,
     channels: Vec<Channel>,
@@ -35,7 +36,7 @@ struct ChannelsPage {
 
 impl ChannelsPage {
     fn provider_name(&self, identifier: &str) -> &'static str {
-        super::get(identifier).map_or("Unknown", |p| p.info().name)
+        crate::providers::get(identifier).map_or("Unknown", |p| p.info().name)
     }
 }
 
@@ -44,17 +45,16 @@ async fn offers(state: &AppState, org_id: &str) -> Result<Vec<Offer>, AppError> 
     state
         .db
         .run(move |conn| {
-            super::ALL
+            crate::providers::ALL
                 .iter()
                 .copied()
-                .filter(|p| super::offered(&config, *p))
+                .filter(|p| crate::providers::offered(&config, *p))
                 .map(|p| {
                     let app = credentials::resolve(conn, &keys, &config, &org, p)?;
                     Ok(Offer {
                         identifier: p.info().identifier,
                         name: p.info().name,
-                        unavailable: connect::unavailable(&config, p, app.as_ref())
-                            .map(|r| r.to_string()),
+                        unavailable: unavailable(&config, p, app.as_ref()).map(|r| r.to_string()),
                     })
                 })
                 .collect()
@@ -176,7 +176,7 @@ async fn act(
 }
 
 #[derive(Template)]
-#[template(path = "providers/preferences.html")]
+#[template(path = "channels/preferences.html")]
 struct PreferencesPage {
     shell: Shell,
     channel: Channel,
@@ -309,7 +309,7 @@ struct ProviderKeys {
 }
 
 #[derive(Template)]
-#[template(path = "providers/provider_keys.html")]
+#[template(path = "channels/provider_keys.html")]
 struct ProviderKeysPage {
     shell: Shell,
     providers: Vec<ProviderKeys>,
@@ -329,7 +329,7 @@ async fn provider_keys_page(
         .db
         .run(move |conn| credentials::summaries(conn, &keys, &org))
         .await?;
-    let providers = super::ALL
+    let providers = crate::providers::ALL
         .iter()
         .copied()
         .filter(|p| p.info().needs_app_credentials)
@@ -384,7 +384,7 @@ async fn save_provider_keys(
 ) -> Result<HttpResponse, AppError> {
     me.check_csrf(&state.keys, &form.csrf_token)?;
     me.require_admin()?;
-    let provider = super::get(&path)
+    let provider = crate::providers::get(&path)
         .filter(|p| p.info().needs_app_credentials)
         .ok_or_else(|| AppError::not_found("Not found"))?;
     let form = form.into_inner();

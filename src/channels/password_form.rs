@@ -8,16 +8,16 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::connect::{done, finish, live_flow, problem};
-use super::{AuthInput, AuthKind, Provider};
+use super::flow::{done, finish, live_flow, problem};
 use crate::AppState;
 use crate::accounts::SignedIn;
 use crate::accounts::csrf::PreSession;
 use crate::error::AppError;
 use crate::pages;
+use crate::providers::{self, AuthInput, AuthKind, Provider};
 
 #[derive(Template)]
-#[template(path = "providers/credentials_form.html")]
+#[template(path = "channels/password_form.html")]
 struct CredentialsForm<'a> {
     provider: &'a str,
     identifier: &'a str,
@@ -80,7 +80,7 @@ const NO_FORM: &str = "This network does not connect with a credentials form.";
 
 /// The network of a credentials-form route, if it connects that way.
 fn credentials_provider(name: &str) -> Option<&'static dyn Provider> {
-    super::get(name).filter(|p| p.info().auth == AuthKind::Credentials)
+    providers::get(name).filter(|p| p.info().auth == AuthKind::Credentials)
 }
 
 /// `GET /integrations/social/{provider}/connect?state=…`: the credentials form.

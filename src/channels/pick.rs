@@ -8,39 +8,17 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::channels::{self, Channel, FreshAuthError};
-use super::connect::{self, consume, live_flow, problem};
-use super::{Ctx, Page};
+use super::flow::{self, EXPIRED, consume, live_flow, problem};
+use super::{Channel, FreshAuthError, fresh_auth};
 use crate::AppState;
 use crate::accounts::SignedIn;
 use crate::accounts::csrf::PreSession;
-use crate::crypto::random_alphanumeric;
 use crate::error::AppError;
 use crate::pages;
-
-/// Starts the pick for a channel just connected; returns the path to send the browser to.
-pub async fn start(
-    state: &AppState,
-    channel: &Channel,
-    return_url: Option<String>,
-    started_by: Option<String>,
-) -> Result<String, AppError> {
-    let key = random_alphanumeric(40);
-    let (k, c) = (key.clone(), channel.clone());
-    state
-        .db
-        .run(move |conn| {
-            connect::store_step(conn, &k, &c, return_url.as_deref(), started_by.as_deref())
-        })
-        .await?;
-    Ok(format!(
-        "/integrations/social/{}/pick?state={key}",
-        channel.provider
-    ))
-}
+use crate::providers::{self, Page, Provider};
 
 #[derive(Template)]
-#[template(path = "providers/pick.html")]
+#[template(path = "channels/pick.html")]
 struct PickPage<'a> {
     network: &'a str,
     identifier: &'a str,
@@ -53,24 +31,24 @@ struct PickPage<'a> {
 /// The waiting channel of a live pick step, with its credentials ready.
 async fn waiting(
     state: &AppState,
-    provider: &'static dyn super::Provider,
+    provider: &'static dyn Provider,
     key: &str,
     me: Option<&SignedIn>,
-) -> Result<Result<(connect::Flow, Channel), String>, AppError> {
+) -> Result<Result<(flow::Flow, Channel), String>, AppError> {
     let flow = match live_flow(state, key, provider, me).await? {
         Ok(f) => f,
         Err(m) => return Ok(Err(m.to_owned())),
     };
     let Some(id) = flow.refresh_integration_id.clone() else {
-        return Ok(Err(connect::EXPIRED.to_owned()));
+        return Ok(Err(EXPIRED.to_owned()));
     };
     let org = flow.organization_id.clone();
     let channel = state
         .db
-        .run(move |conn| channels::get(conn, &org, &id))
+        .run(move |conn| super::get(conn, &org, &id))
         .await?;
     if !channel.in_between_steps {
-        return Ok(Err(connect::EXPIRED.to_owned()));
+        return Ok(Err(EXPIRED.to_owned()));
     }
     Ok(Ok((flow, channel)))
 }
@@ -78,15 +56,15 @@ async fn waiting(
 async fn render(
     state: &AppState,
     req: &HttpRequest,
-    provider: &'static dyn super::Provider,
+    provider: &'static dyn Provider,
     key: &str,
     channel: &Channel,
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let pages_list = match channels::fresh_auth(state, channel).await {
+    let pages_list = match fresh_auth(&state.ctx(), &state.keys, channel).await {
         Ok(auth) => provider
-            .pages(&Ctx::of(state), &auth)
+            .pages(&state.ctx(), &auth)
             .await
             .map_err(|e| e.to_string()),
         Err(FreshAuthError::App(e)) => return Err(e),
@@ -121,7 +99,7 @@ pub async fn page(
     query: web::Query<HashMap<String, String>>,
     me: Option<SignedIn>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(provider) = super::get(&path).filter(|p| p.info().between_steps) else {
+    let Some(provider) = providers::get(&path).filter(|p| p.info().between_steps) else {
         return problem(StatusCode::NOT_FOUND, "This network has no pages to pick.");
     };
     let key = query.get("state").cloned().unwrap_or_default();
@@ -141,7 +119,7 @@ pub async fn pick(
     form: web::Form<HashMap<String, String>>,
     me: Option<SignedIn>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(provider) = super::get(&path).filter(|p| p.info().between_steps) else {
+    let Some(provider) = providers::get(&path).filter(|p| p.info().between_steps) else {
         return problem(StatusCode::NOT_FOUND, "This network has no pages to pick.");
     };
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
@@ -151,7 +129,7 @@ pub async fn pick(
         Ok(found) => found,
         Err(m) => return problem(StatusCode::BAD_REQUEST, &m),
     };
-    let auth = match channels::fresh_auth(&state, &channel).await {
+    let auth = match fresh_auth(&state.ctx(), &state.keys, &channel).await {
         Ok(a) => a,
         Err(FreshAuthError::App(e)) => return Err(e),
         Err(FreshAuthError::Provider(e)) => {
@@ -159,7 +137,7 @@ pub async fn pick(
         }
     };
     let account = match provider
-        .pick_page(&Ctx::of(&state), &auth, &field("page"))
+        .pick_page(&state.ctx(), &auth, &field("page"))
         .await
     {
         Ok(a) => a,
@@ -184,13 +162,11 @@ pub async fn pick(
             if !consume(conn, &hash)? {
                 return Ok(None);
             }
-            channels::settle_page(conn, &keys, &channel, &account).map(Some)
+            super::settle_page(conn, &keys, &channel, &account).map(Some)
         })
         .await?;
     match picked {
-        Some(channel) => {
-            connect::done(&state, flow.return_url.clone(), me.as_ref(), &channel).await
-        }
-        None => problem(StatusCode::BAD_REQUEST, connect::EXPIRED),
+        Some(channel) => flow::done(&state, flow.return_url.clone(), me.as_ref(), &channel).await,
+        None => problem(StatusCode::BAD_REQUEST, EXPIRED),
     }
 }

@@ -1,16 +1,16 @@
 //! Channels (Postiz's "integrations"): connected accounts with sealed tokens, soft deletion,
-//! posting times and customers, and tokens kept fresh before use.
+//! posting times and customers.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{AdditionalSetting, ChannelAuth, ConnectedAccount, Ctx, Provider, Tokens};
 use crate::config::Config;
 use crate::crypto::{Keys, new_id};
 use crate::db::schema::{customers, integrations};
 use crate::db::{DbConn, now};
 use crate::error::AppError;
+use crate::providers::{AdditionalSetting, ChannelAuth, ConnectedAccount, Provider, Tokens};
 
 /// A counter per organization that moves whenever its channel list changes, so a process that
 /// is the database's one server (SQLite) can keep a rendered list until it does.
@@ -108,7 +108,7 @@ impl Channel {
 
     /// The provider, if socialgate still knows it.
     pub fn provider(&self) -> Option<&'static dyn Provider> {
-        super::get(&self.provider)
+        crate::providers::get(&self.provider)
     }
 
     /// The sealed token columns, for tests and audits that check they are not plaintext.
@@ -481,79 +481,6 @@ pub fn mark_refresh_needed(conn: &mut DbConn, id: &str) -> Result<(), AppError> 
     Ok(())
 }
 
-/// A channel's credentials ready for a call: refreshed first when the token expires within
-/// five minutes. A refresh that fails marks the channel "refresh needed".
-pub async fn fresh_auth(
-    state: &crate::AppState,
-    channel: &Channel,
-) -> Result<ChannelAuth, FreshAuthError> {
-    let (keys, config) = (state.keys.clone(), state.config.clone());
-    let row = channel.clone();
-    let mut auth = state
-        .db
-        .run(move |conn| auth(conn, &keys, &config, &row))
-        .await?;
-    let Some(provider) = channel.provider() else {
-        return Ok(auth);
-    };
-    let expiring = channel
-        .token_expires_at
-        .is_some_and(|at| at <= now() + Duration::minutes(5));
-    if !expiring || provider.info().refresh == super::RefreshPolicy::Never {
-        return Ok(auth);
-    }
-    let tokens = refresh_with(state, channel, provider, &auth).await?;
-    auth.access_token = tokens.access_token;
-    auth.refresh_token = tokens.refresh_token.or(auth.refresh_token);
-    Ok(auth)
-}
-
-/// Refreshes a channel's tokens now (ahead of expiry, or after the network refused them).
-pub async fn refresh_now(state: &crate::AppState, channel: &Channel) -> Result<(), FreshAuthError> {
-    let (keys, config, row) = (state.keys.clone(), state.config.clone(), channel.clone());
-    let current = state
-        .db
-        .run(move |conn| auth(conn, &keys, &config, &row))
-        .await?;
-    let provider = channel.provider().ok_or_else(|| {
-        FreshAuthError::Provider(super::ProviderError::NotSupported("unknown network".into()))
-    })?;
-    refresh_with(state, channel, provider, &current)
-        .await
-        .map(|_| ())
-}
-
-/// Asks the network for new tokens and stores them; a refusal (not a transient failure) marks
-/// the channel "refresh needed".
-async fn refresh_with(
-    state: &crate::AppState,
-    channel: &Channel,
-    provider: &dyn Provider,
-    current: &ChannelAuth,
-) -> Result<Tokens, FreshAuthError> {
-    match super::oauth2::refresh(provider, &Ctx::of(state), current).await {
-        Ok(tokens) => {
-            let (keys, id, saved) = (state.keys.clone(), channel.id.clone(), tokens.clone());
-            state
-                .db
-                .run(move |conn| save_tokens(conn, &keys, &id, &saved))
-                .await?;
-            Ok(tokens)
-        }
-        Err(e) if e.is_transient() => Err(FreshAuthError::Provider(e)),
-        Err(e) => {
-            let id = channel.id.clone();
-            state
-                .db
-                .run(move |conn| mark_refresh_needed(conn, &id))
-                .await?;
-            Err(FreshAuthError::Provider(
-                super::ProviderError::RefreshNeeded(e.to_string()),
-            ))
-        }
-    }
-}
-
 /// Live channels whose tokens expire before `before` and can be refreshed.
 pub fn expiring(conn: &mut DbConn, before: NaiveDateTime) -> Result<Vec<Channel>, AppError> {
     let rows: Vec<Channel> = integrations::table
@@ -566,27 +493,9 @@ pub fn expiring(conn: &mut DbConn, before: NaiveDateTime) -> Result<Vec<Channel>
         .into_iter()
         .filter(|c| {
             c.provider()
-                .is_some_and(|p| p.info().refresh == super::RefreshPolicy::BeforeExpiry)
+                .is_some_and(|p| p.info().refresh == crate::providers::RefreshPolicy::BeforeExpiry)
         })
         .collect())
-}
-
-/// Why a channel's credentials could not be made ready.
-#[derive(Debug, thiserror::Error)]
-pub enum FreshAuthError {
-    #[error(transparent)]
-    App(#[from] AppError),
-    #[error(transparent)]
-    Provider(#[from] super::ProviderError),
-}
-
-impl From<FreshAuthError> for AppError {
-    fn from(e: FreshAuthError) -> Self {
-        match e {
-            FreshAuthError::App(e) => e,
-            FreshAuthError::Provider(e) => e.into(),
-        }
-    }
 }
 
 /// Re-encrypts every channel token (a master-key rotation); returns how many values moved.
