@@ -304,6 +304,8 @@ struct ProviderKeys {
     identifier: &'static str,
     name: &'static str,
     has_instance_url: bool,
+    /// The instance used when none is entered, shown as the field's placeholder.
+    default_instance: &'static str,
     default_redirect_uri: String,
     stored: Option<StoredSummary>,
 }
@@ -337,6 +339,7 @@ async fn provider_keys_page(
             identifier: p.info().identifier,
             name: p.info().name,
             has_instance_url: p.info().has_instance_url,
+            default_instance: p.info().default_instance.unwrap_or("https://"),
             default_redirect_uri: credentials::default_redirect_uri(&state.config, p),
             stored: stored
                 .iter()
