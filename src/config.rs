@@ -144,7 +144,15 @@ impl ProviderHosts {
 
     /// Whether a host is sent elsewhere.
     pub fn lists(&self, host: &str) -> bool {
-        self.0.iter().any(|(h, _)| h.eq_ignore_ascii_case(host))
+        self.base_for(host).is_some()
+    }
+
+    /// Where requests to this host go instead, if it is listed.
+    pub fn base_for(&self, host: &str) -> Option<&url::Url> {
+        self.0
+            .iter()
+            .find(|(h, _)| h.eq_ignore_ascii_case(host))
+            .map(|(_, base)| base)
     }
 }
 

@@ -25,6 +25,8 @@ struct PickPage<'a> {
     state: &'a str,
     csrf_token: String,
     pages: Vec<Page>,
+    /// Why there is nothing to pick, when the list is empty.
+    empty: String,
     error: Option<String>,
 }
 
@@ -86,6 +88,10 @@ async fn render(
         state: key,
         csrf_token: pre.token(&state.keys),
         pages: pages_list,
+        empty: match provider.info().no_pages {
+            "" => format!("{} lists no pages for this account.", provider.info().name),
+            why => why.to_owned(),
+        },
         error,
     };
     Ok(pre.attach(&state.config, pages::html(status, &page)?))

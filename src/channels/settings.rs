@@ -21,7 +21,10 @@ use crate::pages;
 struct Offer {
     identifier: &'static str,
     name: &'static str,
+    logo: &'static str,
     unavailable: Option<String>,
+    /// Why media cannot reach this network from this installation (networks that fetch it).
+    warning: Option<String>,
 }
 
 #[derive(Template)]
@@ -37,6 +40,11 @@ struct ChannelsPage {
 impl ChannelsPage {
     fn provider_name(&self, identifier: &str) -> &'static str {
         crate::providers::get(identifier).map_or("Unknown", |p| p.info().name)
+    }
+
+    /// The network's logo (compiled-in SVG), or "" for a letter badge.
+    fn provider_logo(&self, identifier: &str) -> &'static str {
+        crate::providers::get(identifier).map_or("", |p| p.info().logo)
     }
 }
 
@@ -54,6 +62,12 @@ async fn offers(state: &AppState, org_id: &str) -> Result<Vec<Offer>, AppError> 
                     Ok(Offer {
                         identifier: p.info().identifier,
                         name: p.info().name,
+                        logo: p.info().logo,
+                        warning: crate::providers::medium::unreachable_media(
+                            &config,
+                            p.info(),
+                            crate::providers::medium::media_base(&config),
+                        ),
                         unavailable: unavailable(&config, p, app.as_ref()).map(|r| r.to_string()),
                     })
                 })

@@ -24,6 +24,8 @@ pub enum Auth<'a> {
     Basic(&'a str, &'a str),
     /// OAuth 1.0a, signed over the network's real URL.
     OAuth1(Signer<'a>),
+    /// The token as a query parameter (Meta's `access_token`, as its docs use everywhere).
+    Query(&'static str, &'a str),
 }
 
 /// One network's API: where it lives and how to authenticate to it.
@@ -170,10 +172,13 @@ impl Request<'_> {
         if !self.query.is_empty() {
             real.query_pairs_mut().extend_pairs(&self.query);
         }
+        if let Auth::Query(name, token) = &api.auth {
+            real.query_pairs_mut().append_pair(name, token);
+        }
         let target = api.ctx.config.providers.hosts.rewrite(real.as_str());
         let mut builder = api.ctx.http.request(self.method.clone(), target);
         match &api.auth {
-            Auth::None => {}
+            Auth::None | Auth::Query(..) => {}
             Auth::Bearer(token) => builder = builder.bearer_auth(token),
             Auth::Basic(user, password) => builder = builder.basic_auth(user, Some(password)),
             Auth::OAuth1(signer) => {

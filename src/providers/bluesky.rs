@@ -33,6 +33,7 @@ static INFO: ProviderInfo = ProviderInfo {
         video: false,
         video_alone: false,
     },
+    logo: include_str!("../../static/logos/bluesky.svg"),
     ..ProviderInfo::DEFAULT
 };
 

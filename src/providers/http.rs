@@ -21,7 +21,9 @@ pub fn client() -> reqwest::Client {
 
 /// A failure before an answer: a connection never made is safe to retry; anything after the
 /// request may have been sent is unconfirmed.
+/// The URL is left out of the message: some platforms take tokens in the query string.
 pub fn transport_error(e: reqwest::Error) -> ProviderError {
+    let e = e.without_url();
     if e.is_connect() {
         ProviderError::retry(format!("could not connect: {e}"))
     } else if e.is_builder() {

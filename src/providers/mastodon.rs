@@ -37,6 +37,7 @@ static INFO: ProviderInfo = ProviderInfo {
         video: true,
         video_alone: false,
     },
+    logo: include_str!("../../static/logos/mastodon.svg"),
     ..ProviderInfo::DEFAULT
 };
 

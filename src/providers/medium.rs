@@ -216,3 +216,136 @@ async fn fetch_to(ctx: &Ctx<'_>, path: &str, dest: &Path) -> Result<(), Provider
         .map_err(|e| unreadable(path, e))?;
     file.flush().await.map_err(|e| unreadable(path, e))
 }
+
+/// Whether a host can be reached from the internet, as far as its name tells: loopback,
+/// private, link-local and `localhost`/`.local`/`.internal` names cannot.
+fn reachable_from_internet(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Ipv4(ip) => guard::is_public(std::net::IpAddr::V4(*ip)),
+        url::Host::Ipv6(ip) => guard::is_public(std::net::IpAddr::V6(*ip)),
+        url::Host::Domain(name) => {
+            let name = name.to_ascii_lowercase();
+            !(name == "localhost"
+                || name.ends_with(".localhost")
+                || name.ends_with(".local")
+                || name.ends_with(".internal")
+                || !name.contains('.'))
+        }
+    }
+}
+
+/// Why a network that fetches media itself cannot fetch from `base` (our public URL or the
+/// bucket's), if it cannot: the URL is not reachable from the internet, and the network's API
+/// is not itself sent to a local address by `SOCIALGATE_PROVIDER_HOSTS` (a local fake can
+/// reach local media).
+pub fn unreachable_media(
+    config: &crate::config::Config,
+    info: &super::ProviderInfo,
+    base: &str,
+) -> Option<String> {
+    if !info.fetches_media {
+        return None;
+    }
+    let url = url::Url::parse(base).ok()?;
+    let host = url.host()?;
+    if reachable_from_internet(&host) {
+        return None;
+    }
+    let platform_is_local = url::Url::parse(info.api_base)
+        .ok()
+        .and_then(|api| {
+            let host = api.host_str()?.to_owned();
+            config.providers.hosts.base_for(&host).cloned()
+        })
+        .and_then(|base| base.host().map(|h| !reachable_from_internet(&h)))
+        .unwrap_or(false);
+    if platform_is_local {
+        return None;
+    }
+    Some(format!(
+        "{} fetches media from socialgate's public address, and {} cannot be reached from the \
+         internet: set SOCIALGATE_PUBLIC_URL (or SOCIALGATE_S3_PUBLIC_URL) to an address {} can reach",
+        info.name,
+        url.host_str().unwrap_or(base),
+        info.name
+    ))
+}
+
+/// The media base URL of this installation: the bucket's public URL, or our own.
+pub fn media_base(config: &crate::config::Config) -> &str {
+    config
+        .s3
+        .as_ref()
+        .map_or(config.public_url.as_str(), |s3| s3.public_url.as_str())
+}
+
+/// Before a network fetches `path` itself: refuse, with a reason people understand, a URL the
+/// platform cannot reach.
+pub fn check_fetchable(
+    ctx: &Ctx<'_>,
+    info: &super::ProviderInfo,
+    path: &str,
+) -> Result<(), ProviderError> {
+    match unreachable_media(ctx.config, info, path) {
+        Some(reason) => Err(ProviderError::BadBody(reason)),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> crate::config::Config {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        crate::config::Config::from_lookup(move |n| {
+            vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())
+        })
+        .unwrap()
+    }
+
+    static FETCHER: crate::providers::ProviderInfo = crate::providers::ProviderInfo {
+        identifier: "fetcher",
+        name: "Fetcher",
+        api_base: "https://graph.fetcher.example",
+        fetches_media: true,
+        ..crate::providers::ProviderInfo::DEFAULT
+    };
+
+    #[test]
+    fn media_must_be_reachable_by_the_platform_that_fetches_it() {
+        let laptop = config(&[]);
+        let reason = unreachable_media(&laptop, &FETCHER, "http://localhost:8080/uploads/a.png");
+        assert!(reason.unwrap().contains("SOCIALGATE_PUBLIC_URL"));
+        for private in [
+            "http://127.0.0.1/u",
+            "http://10.1.2.3/u",
+            "http://[::1]/u",
+            "http://box/u",
+        ] {
+            assert!(
+                unreachable_media(&laptop, &FETCHER, private).is_some(),
+                "{private}"
+            );
+        }
+        assert!(unreachable_media(&laptop, &FETCHER, "https://media.example.com/u").is_none());
+        let faked = config(&[(
+            "SOCIALGATE_PROVIDER_HOSTS",
+            "graph.fetcher.example=http://127.0.0.1:9001",
+        )]);
+        assert!(unreachable_media(&faked, &FETCHER, "http://127.0.0.1:8080/u").is_none());
+        let proxied = config(&[(
+            "SOCIALGATE_PROVIDER_HOSTS",
+            "graph.fetcher.example=https://egress.example.com",
+        )]);
+        assert!(unreachable_media(&proxied, &FETCHER, "http://127.0.0.1:8080/u").is_some());
+        let other = crate::providers::ProviderInfo {
+            fetches_media: false,
+            ..crate::providers::ProviderInfo::DEFAULT
+        };
+        assert!(unreachable_media(&laptop, &other, "http://localhost/u").is_none());
+    }
+}

@@ -5,9 +5,11 @@
 pub mod api;
 pub mod bluesky;
 pub mod error;
+pub mod facebook;
 pub mod http;
 pub mod mastodon;
 pub mod medium;
+pub mod meta;
 mod oauth1;
 pub mod oauth2;
 pub mod sandbox;
@@ -155,6 +157,14 @@ pub struct ProviderInfo {
     pub settings: SettingsSpec,
     /// Two-phase networks: how a pending publish is checked.
     pub pending: PendingChecks,
+    /// Whether the platform fetches media itself from our public URL (Meta, Threads, …).
+    pub fetches_media: bool,
+    /// The network's logo, an SVG compiled into the binary (`static/logos/`, from the CC0
+    /// simple-icons set); empty: a letter badge.
+    pub logo: &'static str,
+    /// Between-steps networks: what the pick page says when the account manages nothing to
+    /// pick (empty: a generic sentence).
+    pub no_pages: &'static str,
 }
 
 impl ProviderInfo {
@@ -185,6 +195,9 @@ impl ProviderInfo {
             every_seconds: 20,
             at_most: 90,
         },
+        fetches_media: false,
+        logo: "",
+        no_pages: "",
     };
 }
 
@@ -607,6 +620,7 @@ pub static ALL: &[&dyn Provider] = &[
     &x::X,
     &mastodon::Mastodon,
     &bluesky::Bluesky,
+    &facebook::Facebook,
     #[cfg(feature = "network-sketch")]
     &sketch::Sketch,
 ];

@@ -41,6 +41,8 @@ pub struct Endpoints {
     pub scope_in_exchange: bool,
     /// Fixed extra parameters of the authorization URL (`access_type=offline`, …).
     pub authorize_params: &'static [(&'static str, &'static str)],
+    /// The token endpoint is a GET with every parameter in the query (Facebook).
+    pub token_by_get: bool,
 }
 
 impl Endpoints {
@@ -54,6 +56,7 @@ impl Endpoints {
         client_id_param: "client_id",
         scope_in_exchange: false,
         authorize_params: &[],
+        token_by_get: false,
     };
 }
 
@@ -296,7 +299,13 @@ impl OAuth2<'_> {
             ClientAuth::Body | ClientAuth::Query => Auth::None,
         };
         let api = Api::new(self.provider, ctx, "", auth);
-        let mut request = api.post(&self.url(self.endpoints.token));
+        let url = self.url(self.endpoints.token);
+        if self.endpoints.token_by_get {
+            form.push((self.endpoints.client_id_param, id));
+            form.push(("client_secret", secret));
+            return api.get(&url).query(&form).read().await;
+        }
+        let mut request = api.post(&url);
         match self.endpoints.client_auth {
             ClientAuth::Body => {
                 form.push((self.endpoints.client_id_param, id));

@@ -26,6 +26,7 @@ static INFO: ProviderInfo = ProviderInfo {
     builtin: true,
     rules: "The sandbox accepts any text up to 5,000 characters and any media; nothing leaves socialgate.",
     summary: "Approves at once; posts stay in socialgate (`/sandbox`, `GET /sandbox/posts`)",
+    logo: include_str!("../../static/logos/sandbox.svg"),
     ..ProviderInfo::DEFAULT
 };
 

@@ -4,6 +4,7 @@
 
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -91,6 +92,23 @@ pub fn parse<T: DeserializeOwned>(settings: &Value) -> Result<T, String> {
             format!("{path}: {inner}")
         }
     })
+}
+
+/// An optional `http(s)` URL setting (an empty string means none).
+pub fn http_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<String>::deserialize(d)?.unwrap_or_default();
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match url::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+            Ok(Some(value.to_owned()))
+        }
+        _ => Err(serde::de::Error::custom(format!(
+            "{value:?} is not an http(s) URL"
+        ))),
+    }
 }
 
 #[cfg(test)]

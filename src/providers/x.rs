@@ -46,6 +46,7 @@ static INFO: ProviderInfo = ProviderInfo {
         video: true,
         video_alone: true,
     },
+    logo: include_str!("../../static/logos/x.svg"),
     ..ProviderInfo::DEFAULT
 };
 

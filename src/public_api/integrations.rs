@@ -188,12 +188,23 @@ pub async fn settings(
     caller.require(Scope::IntegrationsRead)?;
     let channel = channel_of(&state, &caller, id.into_inner()).await?;
     let output = match channel.provider() {
-        Some(p) => json!({
-            "rules": p.info().rules,
-            "maxLength": p.max_length(&channel.additional()),
-            "settings": p.info().settings.json_schema(),
-            "tools": p.tools(),
-        }),
+        Some(p) => {
+            let mut output = json!({
+                "rules": p.info().rules,
+                "maxLength": p.max_length(&channel.additional()),
+                "settings": p.info().settings.json_schema(),
+                "tools": p.tools(),
+            });
+            // Beyond Postiz: why this network cannot fetch this installation's media.
+            if let Some(warning) = crate::providers::medium::unreachable_media(
+                &state.config,
+                p.info(),
+                crate::providers::medium::media_base(&state.config),
+            ) {
+                output["warning"] = json!(warning);
+            }
+            output
+        }
         None => json!({ "rules": "", "maxLength": 0, "settings": {}, "tools": [] }),
     };
     Ok(HttpResponse::Ok().json(json!({ "output": output })))

@@ -548,6 +548,32 @@ impl TestApp {
     }
 }
 
+/// A publishing worker running in this process (as `serve` runs one) until `stop`.
+pub struct Worker {
+    stop: tokio::sync::watch::Sender<bool>,
+    handle: actix_web::rt::task::JoinHandle<()>,
+}
+
+impl Worker {
+    /// Stops claiming and waits for the running jobs to finish.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.handle.await;
+    }
+}
+
+impl TestApp {
+    /// Starts a worker on this app's database.
+    pub fn start_worker(&self) -> Worker {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let handle = actix_web::rt::spawn(socialgate::publishing::worker::run(
+            self.state.clone(),
+            stopped,
+        ));
+        Worker { stop, handle }
+    }
+}
+
 /// An app registered for an organization, as a third-party developer holds it.
 pub struct RegisteredApp {
     pub client_id: String,

@@ -18,6 +18,7 @@ mod openapi;
 mod posts;
 mod provider_bluesky;
 mod provider_contract;
+mod provider_facebook;
 mod provider_keys;
 mod provider_mastodon;
 mod provider_x;

@@ -12,7 +12,7 @@ use socialgate::providers::{ProviderError, Published, Thread};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::fakes::{PNG, bluesky, image, mastodon, sketch, trusted, x};
+use crate::fakes::{PNG, bluesky, facebook, image, mastodon, sketch, trusted, x};
 use crate::helpers::{Tenant, TestApp, client, spawn_app_with};
 
 /// One network's fake, as the contract drives it.
@@ -163,6 +163,7 @@ contract!(
     mastodon_keeps_the_network_contract: Mastodon,
     bluesky_keeps_the_network_contract: Bluesky,
     x_keeps_the_network_contract: X,
+    facebook_keeps_the_network_contract: Facebook,
     a_network_built_from_the_kit_keeps_the_network_contract: Sketch,
 );
 
@@ -391,4 +392,44 @@ impl Network for Sketch {
         ResponseTemplate::new(401).set_body_json(json!({ "error": "account_deleted" }))
     }
     const RENEWS_TOKENS: bool = true;
+}
+
+struct Facebook(MockServer);
+
+impl Network for Facebook {
+    async fn start() -> Self {
+        Facebook(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("SOCIALGATE_FETCH_TRUSTED_HOSTS", trusted(&self.0)),
+            ("SOCIALGATE_PROVIDER_HOSTS", facebook::hosts(&self.0)),
+        ]
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        facebook::mount_login(&self.0, &[("p-1", "Ada's Bakery", "page-token-1")]).await;
+        facebook::connect(app, &tenant.key, &tenant.org, &self.0, "p-1").await
+    }
+    async fn accept_posts(&self) {
+        facebook::mount_page(&self.0).await;
+    }
+    const PUBLISH_PATH: &'static str = "/v27.0/p-1/feed";
+    fn refused_token() -> ResponseTemplate {
+        facebook::error(
+            190,
+            Some(463),
+            "Error validating access token: Session has expired",
+        )
+    }
+    fn revoked() -> ResponseTemplate {
+        facebook::error(
+            190,
+            Some(460),
+            "Error validating access token: The session has been invalidated because the user changed their password",
+        )
+    }
+    const RENEWS_TOKENS: bool = false;
 }

@@ -5,25 +5,11 @@ use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use socialgate::db::schema::{integrations, jobs, posts};
-use socialgate::publishing::worker;
-use tokio::sync::watch;
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::fakes::{bluesky, mastodon, sketch, trusted};
 use crate::helpers::{Tenant, TestApp, eventually, spawn_app, spawn_app_with};
-
-/// A worker running in this process until the returned sender says stop.
-fn start_worker(app: &TestApp) -> (watch::Sender<bool>, actix_web::rt::task::JoinHandle<()>) {
-    let (stop, stopped) = watch::channel(false);
-    let handle = actix_web::rt::spawn(worker::run(app.state.clone(), stopped));
-    (stop, handle)
-}
-
-async fn stop_worker(w: (watch::Sender<bool>, actix_web::rt::task::JoinHandle<()>)) {
-    let _ = w.0.send(true);
-    let _ = w.1.await;
-}
 
 /// A post body for one channel: the post and its comments (each `(text, delay)`).
 fn body(kind: &str, date: &str, channel: &str, values: &[(&str, i64)]) -> Value {
@@ -90,10 +76,10 @@ async fn a_post_and_its_comment_chain_go_out_once_with_a_notification() {
         ),
     )
     .await;
-    let w = start_worker(&app);
+    let w = app.start_worker();
     wait_for(&app, &key, &id, "PUBLISHED").await;
     // Stopping lets the running job finish its comment chain.
-    stop_worker(w).await;
+    w.stop().await;
     let (_, post) = app.api_get(&key, &format!("/posts/{id}")).await;
     let values = post["values"].as_array().unwrap();
     assert!(values.iter().all(|v| {
@@ -149,12 +135,12 @@ async fn concurrent_workers_publish_every_due_post_exactly_once() {
             .await,
         );
     }
-    let workers: Vec<_> = (0..3).map(|_| start_worker(&app)).collect();
+    let workers: Vec<_> = (0..3).map(|_| app.start_worker()).collect();
     for id in &ids {
         wait_for(&app, &key, id, "PUBLISHED").await;
     }
     for w in workers {
-        stop_worker(w).await;
+        w.stop().await;
     }
     let (_, published) = app.authed_get(&key, "/sandbox/posts").await;
     let texts: Vec<&str> = published
@@ -195,9 +181,9 @@ async fn a_publish_cut_short_by_a_crash_is_reported_never_repeated() {
             .execute(conn)
     })
     .await;
-    let w = start_worker(&app);
+    let w = app.start_worker();
     let post = wait_for(&app, &key, &id, "ERROR").await;
-    stop_worker(w).await;
+    w.stop().await;
     assert_eq!(post["error"], "could not confirm the post was published");
     assert_eq!(app.authed_get(&key, "/sandbox/posts").await.1, json!([]));
     let (_, notes) = app.api_get(&key, "/notifications").await;
@@ -276,7 +262,7 @@ async fn jobs_follow_edits_drafts_deletes_delays_and_repeats() {
     );
     repeating["inter"] = json!(1);
     let id = create(&app, &key, repeating).await;
-    let w = start_worker(&app);
+    let w = app.start_worker();
     eventually("the repeating post to be published", || {
         let (app, key, id) = (&app, &key, &id);
         async move {
@@ -338,7 +324,7 @@ async fn jobs_follow_edits_drafts_deletes_delays_and_repeats() {
         }
     })
     .await;
-    stop_worker(w).await;
+    w.stop().await;
     assert!(next_day > socialgate::db::now() + chrono::Duration::hours(23));
     assert_eq!(run_at(id.clone()).await, Some(next_day));
     let (_, published) = app.authed_get(&key, "/sandbox/posts").await;
@@ -391,7 +377,7 @@ async fn failures_end_or_wait_the_way_their_kind_says() {
         body("now", &now_iso(), &channel, &[("busy", 0)]),
     )
     .await;
-    let w = start_worker(&app);
+    let w = app.start_worker();
     let post = wait_for(&app, &key, &refused, "ERROR").await;
     assert!(
         post["error"].as_str().unwrap().contains("character limit"),
@@ -465,7 +451,7 @@ async fn failures_end_or_wait_the_way_their_kind_says() {
     let off = create(&app, &key, body("now", &now_iso(), &sandbox, &[("off", 0)])).await;
     let post = wait_for(&app, &key, &off, "ERROR").await;
     assert_eq!(post["error"], "Channel disabled");
-    stop_worker(w).await;
+    w.stop().await;
 }
 
 #[actix_web::test]
@@ -662,13 +648,13 @@ async fn a_refused_token_is_refreshed_and_the_publish_retried_and_expiring_token
         body("now", &now_iso(), &channel, &[("after a refresh", 0)]),
     )
     .await;
-    let w = start_worker(&app);
+    let w = app.start_worker();
     let post = wait_for(&app, &key, &id, "PUBLISHED").await;
     assert_eq!(
         post["releaseURL"],
         "https://bsky.app/profile/alice.test/post/3k"
     );
-    stop_worker(w).await;
+    w.stop().await;
 
     // A token that expires within a day is renewed by the sweep when a worker starts.
     Mock::given(method("POST"))
@@ -690,7 +676,7 @@ async fn a_refused_token_is_refreshed_and_the_publish_retried_and_expiring_token
             .execute(conn)
     })
     .await;
-    let w = start_worker(&app);
+    let w = app.start_worker();
     eventually("the sweep to refresh the expiring token", || {
         let (app, c) = (&app, channel.clone());
         async move {
@@ -708,7 +694,7 @@ async fn a_refused_token_is_refreshed_and_the_publish_retried_and_expiring_token
         }
     })
     .await;
-    stop_worker(w).await;
+    w.stop().await;
 }
 
 #[actix_web::test]
@@ -728,7 +714,7 @@ async fn a_two_phase_publish_is_released_between_checks_then_completes_its_chain
         body("now", &now_iso(), &channel, &[("first", 0), ("second", 0)]),
     )
     .await;
-    let w = start_worker(&app);
+    let w = app.start_worker();
     // While Sketch processes the container the job waits unlocked, holding no worker slot.
     let subject = id.clone();
     eventually("the job to wait for the container, released", || {
@@ -769,7 +755,7 @@ async fn a_two_phase_publish_is_released_between_checks_then_completes_its_chain
         }
     })
     .await;
-    stop_worker(w).await;
+    w.stop().await;
     let requests = server.received_requests().await.unwrap();
     let checks = |container: &str| {
         requests

@@ -4,6 +4,7 @@
 //! a fake's address) and the OAuth 1.0a signature check (RFC 5849) a real server performs.
 
 pub mod bluesky;
+pub mod facebook;
 pub mod mastodon;
 pub mod sketch;
 pub mod x;

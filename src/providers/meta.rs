@@ -1,0 +1,264 @@
+//! What Meta's Graph APIs share (Facebook Pages, Instagram, Threads): the version in the path,
+//! the error bodies (`{"error":{"code",…}}`) as error kinds, long-lived tokens, and media
+//! containers (create, check until finished, publish) for Instagram and Threads.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::api::{Api, Auth, Request};
+use super::oauth2::TokenGrant;
+use super::{Ctx, Provider, ProviderError, Published};
+
+/// The Graph version used when the operator names none.
+pub const GRAPH_VERSION: &str = "v27.0";
+
+/// `SOCIALGATE_META_GRAPH_VERSION` (`v23.0`), else the default.
+pub fn graph_version(ctx: &Ctx<'_>) -> String {
+    ctx.config
+        .providers
+        .env
+        .get("SOCIALGATE_META_GRAPH_VERSION")
+        .filter(|v| {
+            v.strip_prefix('v')
+                .and_then(|n| n.split_once('.'))
+                .is_some_and(|(a, b)| {
+                    !a.is_empty()
+                        && !b.is_empty()
+                        && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
+                })
+        })
+        .unwrap_or_else(|| GRAPH_VERSION.to_owned())
+}
+
+/// A Graph API at one host and version, called with one token.
+pub struct Graph<'a> {
+    pub api: Api<'a>,
+    version: String,
+    token: &'a str,
+}
+
+impl<'a> Graph<'a> {
+    pub fn new(
+        provider: &'a dyn Provider,
+        ctx: &'a Ctx<'a>,
+        base: &str,
+        version: String,
+        token: &'a str,
+    ) -> Self {
+        Graph {
+            api: Api::new(provider, ctx, base, Auth::Query("access_token", token)),
+            version,
+            token,
+        }
+    }
+
+    /// The token the calls carry (Meta's upload hosts also want it in a header).
+    pub fn token(&self) -> &'a str {
+        self.token
+    }
+
+    fn path(&self, path: &str) -> String {
+        if self.version.is_empty() {
+            path.to_owned()
+        } else {
+            format!("/{}{path}", self.version)
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Request<'_> {
+        self.api.get(&self.path(path))
+    }
+
+    pub fn post(&self, path: &str) -> Request<'_> {
+        self.api.post(&self.path(path))
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: GraphError,
+}
+
+#[derive(Deserialize)]
+struct GraphError {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    code: i64,
+    #[serde(default)]
+    error_subcode: Option<i64>,
+    #[serde(default)]
+    error_user_msg: Option<String>,
+}
+
+/// Meta's error codes as kinds (classified by code and subcode, never by HTTP status): 190
+/// (token expired: refresh needed; the app removed, the password changed, the user
+/// checkpointed or no longer on the page: disconnected), 1/2/4/17/32/341/613/80001+ (outages
+/// and rate limits: retry later), 10/200-299 (a permission withdrawn: reconnect),
+/// 324/389/9004/2207052 (Meta could not fetch the media), 9007/2207027 (media not ready yet).
+pub fn classify(name: &str, body: &str) -> Option<ProviderError> {
+    let error = serde_json::from_str::<ErrorBody>(body).ok()?.error;
+    let reason = error
+        .error_user_msg
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or(error.message);
+    let said = format!("{name}: {reason} (code {})", error.code);
+    Some(match (error.code, error.error_subcode) {
+        (190, Some(458 | 459 | 460 | 464 | 467 | 492)) | (_, Some(492)) => {
+            ProviderError::Disconnected(said)
+        }
+        (190 | 102, _) => ProviderError::RefreshNeeded(said),
+        (10 | 200..=299, _) => ProviderError::Disconnected(format!(
+            "{said}: a permission socialgate needs was withdrawn; reconnect the channel"
+        )),
+        (1 | 2 | 4 | 17 | 32 | 341 | 613 | 80001..=80014, _) => ProviderError::retry(said),
+        (9007, _) | (_, Some(2207027)) => ProviderError::retry(said),
+        (324 | 389 | 9004, _) | (_, Some(2207052)) => {
+            ProviderError::BadBody(format!("{name} could not fetch the media: {reason}"))
+        }
+        _ => ProviderError::BadBody(said),
+    })
+}
+
+/// Exchanges a token for a long-lived one at `url` with these query parameters.
+pub async fn long_lived(
+    provider: &dyn Provider,
+    ctx: &Ctx<'_>,
+    url: &str,
+    query: &[(&str, &str)],
+) -> Result<TokenGrant, ProviderError> {
+    Api::new(provider, ctx, "", Auth::None)
+        .get(url)
+        .query(query)
+        .read()
+        .await
+}
+
+/// Where a network keeps its containers (Instagram: `media`, Threads: `threads`).
+pub struct Containers {
+    pub create: &'static str,
+    pub publish: &'static str,
+    /// The fields a container's state is read from, the state first.
+    pub status_fields: &'static str,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    id: String,
+}
+
+/// Creates a container for `user` with these fields; returns its id.
+pub async fn create_container(
+    graph: &Graph<'_>,
+    containers: &Containers,
+    user: &str,
+    fields: &Value,
+) -> Result<String, ProviderError> {
+    let created: Created = graph
+        .post(&format!("/{user}/{}", containers.create))
+        .json(fields)
+        .read()
+        .await?;
+    Ok(created.id)
+}
+
+/// A container's state: finished, still in progress, or failed (with Meta's reason).
+pub enum ContainerState {
+    Finished,
+    InProgress,
+}
+
+/// Reads a container's state; `ERROR` and `EXPIRED` fail with Meta's reason.
+pub async fn container_state(
+    graph: &Graph<'_>,
+    containers: &Containers,
+    id: &str,
+) -> Result<ContainerState, ProviderError> {
+    let state: Value = graph
+        .get(&format!("/{id}"))
+        .query(&[("fields", containers.status_fields)])
+        .read()
+        .await?;
+    let status = state["status_code"]
+        .as_str()
+        .or_else(|| state["status"].as_str())
+        .unwrap_or("IN_PROGRESS");
+    match status {
+        "FINISHED" | "PUBLISHED" => Ok(ContainerState::Finished),
+        "ERROR" | "EXPIRED" => {
+            let why = state["error_message"]
+                .as_str()
+                .or_else(|| state["status"].as_str().filter(|s| *s != status))
+                .unwrap_or(status);
+            Err(ProviderError::BadBody(format!(
+                "{} could not process the media ({status}): {why}",
+                graph.api.name()
+            )))
+        }
+        _ => Ok(ContainerState::InProgress),
+    }
+}
+
+/// Publishes a finished container and reads the post's permalink.
+pub async fn publish_container(
+    graph: &Graph<'_>,
+    containers: &Containers,
+    user: &str,
+    container: &str,
+) -> Result<Published, ProviderError> {
+    let published: Created = graph
+        .post(&format!("/{user}/{}", containers.publish))
+        .json(&json!({ "creation_id": container }))
+        .read()
+        .await?;
+    let permalink: Value = graph
+        .get(&format!("/{}", published.id))
+        .query(&[("fields", "permalink")])
+        .read()
+        .await?;
+    Ok(Published {
+        url: permalink["permalink"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        id: published.id,
+        reference: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(code: i64, subcode: Option<i64>) -> ProviderError {
+        let body = json!({ "error": {
+            "message": "Error validating access token", "type": "OAuthException",
+            "code": code, "error_subcode": subcode, "fbtrace_id": "A1"
+        }});
+        classify("Facebook", &body.to_string()).unwrap()
+    }
+
+    #[test]
+    fn meta_error_codes_become_the_kinds_the_worker_acts_on() {
+        assert!(matches!(
+            kind(190, Some(463)),
+            ProviderError::RefreshNeeded(_)
+        ));
+        assert!(matches!(kind(190, None), ProviderError::RefreshNeeded(_)));
+        assert!(matches!(
+            kind(190, Some(460)),
+            ProviderError::Disconnected(_)
+        ));
+        for limit in [4, 17, 32, 613] {
+            assert!(kind(limit, None).is_transient(), "{limit}");
+        }
+        assert!(kind(9007, None).is_transient());
+        let fetch = kind(9004, Some(2207052));
+        assert!(
+            matches!(&fetch, ProviderError::BadBody(m) if m.contains("could not fetch the media")),
+            "{fetch:?}"
+        );
+        assert!(matches!(kind(100, None), ProviderError::BadBody(_)));
+        assert!(classify("Facebook", "<html>").is_none());
+    }
+}

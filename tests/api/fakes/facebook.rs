@@ -1,0 +1,231 @@
+//! A fake Graph API for Facebook Pages: the token exchanges, the user's pages, and page calls
+//! that must carry the page's own token (never the user's) on the versioned path, answering
+//! with Meta's bodies, errors included.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::helpers::{TestApp, client, input_value, query_param as url_param};
+
+/// The Graph version socialgate calls by default.
+pub const VERSION: &str = "v27.0";
+
+/// The `SOCIALGATE_PROVIDER_HOSTS` value that sends Facebook's hosts to the fake.
+pub fn hosts(graph: &MockServer) -> String {
+    format!(
+        "www.facebook.com={0} graph.facebook.com={0} graph-video.facebook.com={0}",
+        graph.uri()
+    )
+}
+
+/// A versioned Graph path.
+pub fn v(path: &str) -> String {
+    format!("/{VERSION}{path}")
+}
+
+/// Meta's error body.
+pub fn error(code: i64, subcode: Option<i64>, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(400).set_body_json(json!({ "error": {
+        "message": message, "type": "OAuthException", "code": code,
+        "error_subcode": subcode, "fbtrace_id": "AbCdEf123"
+    }}))
+}
+
+/// Whether a form body carries this field with this value.
+pub fn form_has(req: &Request, name: &str, value: &str) -> bool {
+    url::form_urlencoded::parse(&req.body).any(|(k, v)| k == name && v == value)
+}
+
+/// Login: the code `fb-code` of the app `fb-id`/`fb-secret` is worth a short-lived user token,
+/// which is exchanged for a long-lived one; the user manages `pages` (id, name, token).
+pub async fn mount_login(graph: &MockServer, pages: &[(&str, &str, &str)]) {
+    Mock::given(method("GET"))
+        .and(path("/oauth/access_token"))
+        .and(query_param("client_id", "fb-id"))
+        .and(query_param("client_secret", "fb-secret"))
+        .and(query_param("code", "fb-code"))
+        .and(|req: &Request| {
+            req.url.query_pairs().any(|(k, v)| {
+                k == "redirect_uri" && v.ends_with("/postiz/integrations/social/facebook")
+            })
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "short-user-token", "token_type": "bearer", "expires_in": 5400
+        })))
+        .mount(graph)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/oauth/access_token"))
+        .and(query_param("grant_type", "fb_exchange_token"))
+        .and(query_param("client_id", "fb-id"))
+        .and(query_param("client_secret", "fb-secret"))
+        .and(query_param("fb_exchange_token", "short-user-token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "long-user-token", "token_type": "bearer", "expires_in": 5183944
+        })))
+        .mount(graph)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(v("/me")))
+        .and(query_param("access_token", "long-user-token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "u-1", "name": "Ada Lovelace",
+            "picture": { "data": { "url": "https://scontent.example/ada.jpg" } }
+        })))
+        .mount(graph)
+        .await;
+    let data: Vec<_> = pages
+        .iter()
+        .map(|(id, name, token)| {
+            json!({
+                "id": id, "name": name, "access_token": token, "category": "Bakery",
+                "tasks": ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"]
+            })
+        })
+        .collect();
+    Mock::given(method("GET"))
+        .and(path(v("/me/accounts")))
+        .and(query_param("access_token", "long-user-token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": data })))
+        .mount(graph)
+        .await;
+}
+
+/// Page calls of page `p-1` with its token `page-token-1`: photos (published or not), feed
+/// posts, comments, permalinks and insights.
+pub async fn mount_page(graph: &MockServer) {
+    let token = || query_param("access_token", "page-token-1");
+    Mock::given(method("POST"))
+        .and(path(v("/p-1/photos")))
+        .and(token())
+        .and(|req: &Request| form_has(req, "published", "false"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "id": "ph-9" })))
+        .mount(graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(v("/p-1/photos")))
+        .and(token())
+        .and(|req: &Request| url::form_urlencoded::parse(&req.body).any(|(k, _)| k == "url"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "ph-1", "post_id": "p-1_100"
+        })))
+        .mount(graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(v("/p-1/feed")))
+        .and(token())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "id": "p-1_101" })))
+        .mount(graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex_comments())
+        .and(token())
+        .respond_with(|req: &Request| {
+            let post = req
+                .url
+                .path()
+                .split('/')
+                .nth(2)
+                .unwrap_or_default()
+                .to_owned();
+            ResponseTemplate::new(200).set_body_json(json!({ "id": format!("{post}_c7") }))
+        })
+        .mount(graph)
+        .await;
+    for post in ["p-1_100", "p-1_101"] {
+        Mock::given(method("GET"))
+            .and(path(v(&format!("/{post}"))))
+            .and(query_param("fields", "permalink_url"))
+            .and(token())
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "id": post, "permalink_url": format!("https://www.facebook.com/{post}")
+            })))
+            .mount(graph)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path(v("/p-1/insights")))
+        .and(token())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": [
+            { "name": "page_media_view", "period": "day", "title": "Views",
+              "values": [ { "value": 10, "end_time": "2026-11-28T08:00:00+0000" },
+                          { "value": 25, "end_time": "2026-11-29T08:00:00+0000" } ],
+              "id": "p-1/insights/page_media_view/day" }
+        ]})))
+        .mount(graph)
+        .await;
+    // Any page call with another token: what Meta answers to a token it does not take here.
+    Mock::given(wiremock::matchers::path_regex(format!("^/{VERSION}/p-1")))
+        .respond_with(error(
+            190,
+            None,
+            "Invalid OAuth access token - Cannot parse access token",
+        ))
+        .with_priority(10)
+        .mount(graph)
+        .await;
+}
+
+fn path_regex_comments() -> wiremock::matchers::PathRegexMatcher {
+    wiremock::matchers::path_regex(format!("^/{VERSION}/p-1_[0-9]+/comments$"))
+}
+
+/// Connects page `page` with the organization's app through the login and the page pick, as
+/// a person in a browser would; returns the channel id.
+pub async fn connect(
+    app: &TestApp,
+    key: &str,
+    org: &str,
+    graph: &MockServer,
+    page: &str,
+) -> String {
+    app.set_credentials(org, "facebook", "fb-id", "fb-secret", None)
+        .await;
+    let url = app.connect_url(key, "facebook").await;
+    assert!(
+        url.starts_with(&format!("{}/dialog/oauth?", graph.uri())),
+        "{url}"
+    );
+    assert_eq!(url_param(&url, "client_id").as_deref(), Some("fb-id"));
+    assert_eq!(
+        url_param(&url, "scope").as_deref(),
+        Some(
+            "pages_show_list,business_management,pages_manage_posts,pages_manage_engagement,pages_read_engagement,read_insights"
+        )
+    );
+    let state = url_param(&url, "state").unwrap();
+    let person = client();
+    let r = person
+        .get(app.url(&format!(
+            "/postiz/integrations/social/facebook?code=fb-code&state={state}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let pick = r.headers()["location"].to_str().unwrap().to_owned();
+    let (status, html) = app.page(&person, &pick).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let r = person
+        .post(app.url("/integrations/social/facebook/pick"))
+        .form(&[
+            ("csrf_token", input_value(&html, "csrf_token").unwrap()),
+            ("state", input_value(&html, "state").unwrap()),
+            ("page", page.to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let (_, list) = app.api_get(key, "/integrations").await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["identifier"] == "facebook")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
