@@ -7,13 +7,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::meta::{self, Graph};
+use super::meta::{self, Graph, Listed};
 use super::oauth2::{Endpoints, TokenGrant};
 use super::settings::{self, SettingsSpec};
 use super::{
-    AnalyticsPoint, AnalyticsSeries, AppCredentials, ChannelAuth, ConnectedAccount, Ctx,
-    EnvCredentials, MediaItem, MediaRules, Page, PostDetails, PostOutcome, Provider, ProviderError,
-    ProviderInfo, Published, Thread, Tokens, medium,
+    AnalyticsSeries, AppCredentials, ChannelAuth, ConnectedAccount, Ctx, EnvCredentials, MediaItem,
+    MediaRules, Page, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo, Published,
+    Thread, Tokens, medium,
 };
 
 pub struct Facebook;
@@ -116,11 +116,6 @@ struct PageRow {
     picture: Option<Picture>,
     #[serde(default)]
     username: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Listed<T> {
-    data: Vec<T>,
 }
 
 fn graph<'a>(ctx: &'a Ctx<'a>, token: &'a str) -> Graph<'a> {
@@ -477,7 +472,7 @@ impl Provider for Facebook {
             ])
             .read()
             .await?;
-        Ok(insights.data.iter().map(series).collect())
+        Ok(insights.data.iter().map(meta::insights_series).collect())
     }
 
     async fn post_analytics(
@@ -495,40 +490,10 @@ impl Provider for Facebook {
             )])
             .read()
             .await?;
-        Ok(insights.data.iter().map(series).collect())
+        Ok(insights.data.iter().map(meta::insights_series).collect())
     }
 
     fn classify(&self, _status: u16, body: &str) -> Option<ProviderError> {
         meta::classify(INFO.name, body)
-    }
-}
-
-/// One insights metric (`{name, title, values:[{value, end_time}]}`) as a series.
-fn series(metric: &Value) -> AnalyticsSeries {
-    let data: Vec<AnalyticsPoint> = metric["values"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|v| AnalyticsPoint {
-            total: v["value"].as_i64().unwrap_or(0),
-            date: v["end_time"]
-                .as_str()
-                .unwrap_or_default()
-                .chars()
-                .take(10)
-                .collect(),
-        })
-        .collect();
-    let first = data.first().map_or(0, |p| p.total).max(1) as f64;
-    let last = data.last().map_or(0, |p| p.total) as f64;
-    AnalyticsSeries {
-        label: metric["title"]
-            .as_str()
-            .or_else(|| metric["name"].as_str())
-            .unwrap_or_default()
-            .to_owned(),
-        percentage_change: ((last - first) / first * 1000.0).round() / 10.0,
-        data,
     }
 }

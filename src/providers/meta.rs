@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::api::{Api, Auth, Request};
 use super::oauth2::TokenGrant;
-use super::{Ctx, Provider, ProviderError, Published};
+use super::{AnalyticsPoint, AnalyticsSeries, Ctx, Provider, ProviderError, Published};
 
 /// The Graph version used when the operator names none.
 pub const GRAPH_VERSION: &str = "v27.0";
@@ -71,6 +71,44 @@ impl<'a> Graph<'a> {
 
     pub fn post(&self, path: &str) -> Request<'_> {
         self.api.post(&self.path(path))
+    }
+}
+
+/// A Graph list: `{"data":[…]}`.
+#[derive(Deserialize)]
+pub struct Listed<T> {
+    pub data: Vec<T>,
+}
+
+/// One insights metric as a series: a daily series (`values:[{value, end_time}]`), or a total
+/// (`total_value:{value}`) shown as today's point.
+pub fn insights_series(metric: &Value) -> AnalyticsSeries {
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let data: Vec<AnalyticsPoint> = match metric["values"].as_array() {
+        Some(values) => values
+            .iter()
+            .map(|v| AnalyticsPoint {
+                total: v["value"].as_i64().unwrap_or(0),
+                date: v["end_time"]
+                    .as_str()
+                    .map_or_else(|| today.clone(), |t| t.chars().take(10).collect()),
+            })
+            .collect(),
+        None => vec![AnalyticsPoint {
+            total: metric["total_value"]["value"].as_i64().unwrap_or(0),
+            date: today,
+        }],
+    };
+    let first = data.first().map_or(0, |p| p.total).max(1) as f64;
+    let last = data.last().map_or(0, |p| p.total) as f64;
+    AnalyticsSeries {
+        label: metric["title"]
+            .as_str()
+            .or_else(|| metric["name"].as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        percentage_change: ((last - first) / first * 1000.0).round() / 10.0,
+        data,
     }
 }
 
@@ -147,25 +185,53 @@ struct Created {
     id: String,
 }
 
-/// Creates a container for `user` with these fields; returns its id.
+/// Creates a container for `user` with these fields (a form, as Meta documents them); returns
+/// its id.
 pub async fn create_container(
     graph: &Graph<'_>,
     containers: &Containers,
     user: &str,
-    fields: &Value,
+    fields: &[(&str, &str)],
 ) -> Result<String, ProviderError> {
     let created: Created = graph
         .post(&format!("/{user}/{}", containers.create))
-        .json(fields)
+        .form(fields)
         .read()
         .await?;
     Ok(created.id)
 }
 
-/// A container's state: finished, still in progress, or failed (with Meta's reason).
+/// A container's state: finished or still in progress (a failure is an error).
+#[derive(Debug, PartialEq, Eq)]
 pub enum ContainerState {
     Finished,
     InProgress,
+}
+
+/// What a pending container publish keeps between checks.
+pub fn pending(user: &str, container: &str) -> Value {
+    json!({ "user": user, "container": container })
+}
+
+/// Checks a pending container once and publishes it when it is finished.
+pub async fn advance(
+    graph: &Graph<'_>,
+    containers: &Containers,
+    pending: &Value,
+) -> Result<super::PostOutcome, ProviderError> {
+    let (Some(user), Some(container)) = (pending["user"].as_str(), pending["container"].as_str())
+    else {
+        return Err(ProviderError::BadBody(format!(
+            "a pending {} publish lost its container",
+            graph.api.name()
+        )));
+    };
+    match container_state(graph, containers, container).await? {
+        ContainerState::InProgress => Ok(super::PostOutcome::Pending(pending.clone())),
+        ContainerState::Finished => Ok(super::PostOutcome::Published(
+            publish_container(graph, containers, user, container).await?,
+        )),
+    }
 }
 
 /// Reads a container's state; `ERROR` and `EXPIRED` fail with Meta's reason.
@@ -208,7 +274,7 @@ pub async fn publish_container(
 ) -> Result<Published, ProviderError> {
     let published: Created = graph
         .post(&format!("/{user}/{}", containers.publish))
-        .json(&json!({ "creation_id": container }))
+        .form(&[("creation_id", container)])
         .read()
         .await?;
     let permalink: Value = graph

@@ -18,6 +18,7 @@ pub mod settings;
 #[path = "../../tests/networks/sketch.rs"]
 pub mod sketch;
 pub mod text;
+pub mod threads;
 pub mod x;
 
 use std::collections::HashMap;
@@ -621,6 +622,7 @@ pub static ALL: &[&dyn Provider] = &[
     &mastodon::Mastodon,
     &bluesky::Bluesky,
     &facebook::Facebook,
+    &threads::Threads,
     #[cfg(feature = "network-sketch")]
     &sketch::Sketch,
 ];

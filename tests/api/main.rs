@@ -21,6 +21,7 @@ mod provider_contract;
 mod provider_facebook;
 mod provider_keys;
 mod provider_mastodon;
+mod provider_threads;
 mod provider_x;
 mod registry;
 mod schema;

@@ -12,7 +12,7 @@ use socialgate::providers::{ProviderError, Published, Thread};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::fakes::{PNG, bluesky, facebook, image, mastodon, sketch, trusted, x};
+use crate::fakes::{PNG, bluesky, facebook, image, mastodon, sketch, threads, trusted, x};
 use crate::helpers::{Tenant, TestApp, client, spawn_app_with};
 
 /// One network's fake, as the contract drives it.
@@ -164,6 +164,7 @@ contract!(
     bluesky_keeps_the_network_contract: Bluesky,
     x_keeps_the_network_contract: X,
     facebook_keeps_the_network_contract: Facebook,
+    threads_keeps_the_network_contract: Threads,
     a_network_built_from_the_kit_keeps_the_network_contract: Sketch,
 );
 
@@ -432,4 +433,41 @@ impl Network for Facebook {
         )
     }
     const RENEWS_TOKENS: bool = false;
+}
+
+struct Threads(MockServer);
+
+impl Network for Threads {
+    async fn start() -> Self {
+        Threads(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![("SOCIALGATE_PROVIDER_HOSTS", threads::hosts(&self.0))]
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        threads::mount_login(&self.0).await;
+        threads::connect(app, &tenant.key, &tenant.org, &self.0).await
+    }
+    async fn accept_posts(&self) {
+        threads::mount_publishing(&self.0, 4).await;
+    }
+    const PUBLISH_PATH: &'static str = "/v1.0/th-42/threads";
+    fn refused_token() -> ResponseTemplate {
+        facebook::error(
+            190,
+            Some(463),
+            "Error validating access token: Session has expired",
+        )
+    }
+    fn revoked() -> ResponseTemplate {
+        facebook::error(
+            190,
+            Some(458),
+            "Error validating access token: The user has not authorized application",
+        )
+    }
+    const RENEWS_TOKENS: bool = true;
 }

@@ -177,5 +177,5 @@ async fn an_account_without_pages_is_told_why_and_media_that_meta_cannot_reach_i
             "/settings/channels",
         )
         .await;
-    assert!(!html.contains("fetches media from socialgate"), "{html}");
+    assert!(!html.contains("Facebook Page fetches media"), "{html}");
 }

@@ -7,6 +7,7 @@ pub mod bluesky;
 pub mod facebook;
 pub mod mastodon;
 pub mod sketch;
+pub mod threads;
 pub mod x;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,304 @@
+//! Threads: OAuth 2 with Threads' own app, a long-lived token (60 days) renewed before it ends,
+//! and posts through containers (text, image, video, carousel) published once Threads has
+//! processed them; replies answer the previous post with `reply_to_id`.
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::meta::{self, ContainerState, Containers, Graph, Listed};
+use super::oauth2::{Endpoints, TokenGrant};
+use super::{
+    AnalyticsSeries, AppCredentials, ChannelAuth, ConnectedAccount, Ctx, EnvCredentials,
+    MediaRules, Pacing, PendingChecks, PostDetails, PostOutcome, Provider, ProviderError,
+    ProviderInfo, RefreshPolicy, Thread, Tokens, medium, require_app,
+};
+
+pub struct Threads;
+
+const GRAPH: &str = "https://graph.threads.net";
+const VERSION: &str = "v1.0";
+
+static INFO: ProviderInfo = ProviderInfo {
+    identifier: "threads",
+    name: "Threads",
+    scopes: &[
+        "threads_basic",
+        "threads_content_publish",
+        "threads_manage_replies",
+        "threads_manage_insights",
+    ],
+    max_length: 500,
+    max_concurrent_jobs: 2,
+    refresh: RefreshPolicy::BeforeExpiry,
+    needs_app_credentials: true,
+    env: Some(EnvCredentials {
+        client_id: "THREADS_APP_ID",
+        client_secret: "THREADS_APP_SECRET",
+        instance_url: None,
+    }),
+    api_base: GRAPH,
+    unprefixed_callback: true,
+    rules: "Threads posts have at most 500 characters and up to 20 pictures or videos (a carousel).",
+    summary: "OAuth 2 with the Threads app (redirect URI without `/postiz`), a 60-day token renewed before it ends",
+    pacing: Some(Pacing {
+        posts: 250,
+        per_seconds: 24 * 3600,
+    }),
+    media: MediaRules {
+        max: 20,
+        video: true,
+        video_alone: false,
+    },
+    pending: PendingChecks {
+        every_seconds: 10,
+        at_most: 60,
+    },
+    fetches_media: true,
+    logo: include_str!("../../static/logos/threads.svg"),
+    ..ProviderInfo::DEFAULT
+};
+
+static ENDPOINTS: Endpoints = Endpoints {
+    authorize: "https://threads.net/oauth/authorize",
+    token: "https://graph.threads.net/oauth/access_token",
+    scope_separator: ",",
+    ..Endpoints::DEFAULT
+};
+
+static CONTAINERS: Containers = Containers {
+    create: "threads",
+    publish: "threads_publish",
+    status_fields: "status,error_message",
+};
+
+#[derive(Deserialize)]
+struct Me {
+    id: String,
+    username: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    threads_profile_picture_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Limit {
+    #[serde(default)]
+    quota_usage: i64,
+    config: LimitConfig,
+}
+
+#[derive(Deserialize)]
+struct LimitConfig {
+    quota_total: i64,
+}
+
+fn graph<'a>(ctx: &'a Ctx<'a>, token: &'a str) -> Graph<'a> {
+    Graph::new(&Threads, ctx, GRAPH, VERSION.to_owned(), token)
+}
+
+/// The container of one post: text, one image or video, or a carousel of them.
+async fn container(
+    ctx: &Ctx<'_>,
+    graph: &Graph<'_>,
+    user: &str,
+    post: &PostDetails,
+    reply_to: Option<&str>,
+) -> Result<String, ProviderError> {
+    let mut children = Vec::new();
+    for m in &post.media {
+        medium::check_fetchable(ctx, &INFO, &m.path)?;
+    }
+    let item = |m: &super::MediaItem| {
+        if m.kind == "video" {
+            ("VIDEO", "video_url", m.path.clone())
+        } else {
+            ("IMAGE", "image_url", m.path.clone())
+        }
+    };
+    let mut fields: Vec<(&str, String)> = vec![("text", post.message.clone())];
+    match post.media.as_slice() {
+        [] => fields.push(("media_type", "TEXT".into())),
+        [one] => {
+            let (kind, field, url) = item(one);
+            fields.push(("media_type", kind.into()));
+            fields.push((field, url));
+        }
+        many => {
+            for m in many {
+                let (kind, field, url) = item(m);
+                let form = [
+                    ("media_type", kind),
+                    (field, &url),
+                    ("is_carousel_item", "true"),
+                ];
+                children.push(meta::create_container(graph, &CONTAINERS, user, &form).await?);
+            }
+            fields.push(("media_type", "CAROUSEL".into()));
+            fields.push(("children", children.join(",")));
+        }
+    }
+    if let Some(parent) = reply_to {
+        fields.push(("reply_to_id", parent.to_owned()));
+    }
+    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    meta::create_container(graph, &CONTAINERS, user, &form).await
+}
+
+#[async_trait]
+impl Provider for Threads {
+    fn info(&self) -> &'static ProviderInfo {
+        &INFO
+    }
+
+    fn oauth2(&self) -> Option<&'static Endpoints> {
+        Some(&ENDPOINTS)
+    }
+
+    async fn account(
+        &self,
+        ctx: &Ctx<'_>,
+        app: &AppCredentials,
+        grant: TokenGrant,
+    ) -> Result<ConnectedAccount, ProviderError> {
+        let long = meta::long_lived(
+            self,
+            ctx,
+            &format!("{GRAPH}/access_token"),
+            &[
+                ("grant_type", "th_exchange_token"),
+                ("client_secret", &app.client_secret),
+                ("access_token", &grant.access_token),
+            ],
+        )
+        .await?;
+        let me: Me = graph(ctx, &long.access_token)
+            .get("/me")
+            .query(&[("fields", "id,username,name,threads_profile_picture_url")])
+            .read()
+            .await?;
+        Ok(ConnectedAccount {
+            internal_id: me.id,
+            name: me
+                .name
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| me.username.clone()),
+            picture: me.threads_profile_picture_url,
+            username: Some(me.username),
+            // The long-lived token itself is renewed: there is no refresh token.
+            tokens: Tokens {
+                access_token: long.access_token,
+                refresh_token: None,
+                expires_in: long.expires_in,
+            },
+            instance_url: None,
+            additional_settings: Vec::new(),
+        })
+    }
+
+    async fn refresh(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
+        require_app(self, auth.app.as_ref())?;
+        let renewed = meta::long_lived(
+            self,
+            ctx,
+            &format!("{GRAPH}/refresh_access_token"),
+            &[
+                ("grant_type", "th_refresh_token"),
+                ("access_token", &auth.access_token),
+            ],
+        )
+        .await?;
+        Ok(Tokens {
+            access_token: renewed.access_token,
+            refresh_token: None,
+            expires_in: renewed.expires_in,
+        })
+    }
+
+    async fn publish(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        post: &PostDetails,
+        reply_to: Option<&Thread>,
+    ) -> Result<PostOutcome, ProviderError> {
+        let graph = graph(ctx, &auth.access_token);
+        let user = &auth.internal_id;
+        if reply_to.is_none() {
+            // The account's own quota also counts what other apps published.
+            let limit: Listed<Limit> = graph
+                .get(&format!("/{user}/threads_publishing_limit"))
+                .query(&[("fields", "quota_usage,config")])
+                .read()
+                .await?;
+            if let Some(l) = limit
+                .data
+                .first()
+                .filter(|l| l.quota_usage >= l.config.quota_total)
+            {
+                return Err(ProviderError::RetryLater {
+                    message: format!(
+                        "Threads allows {} posts in 24 hours and this profile used them",
+                        l.config.quota_total
+                    ),
+                    after: Some(std::time::Duration::from_secs(3600)),
+                });
+            }
+        }
+        let parent = reply_to.map(|t| t.parent.id.as_str());
+        let created = container(ctx, &graph, user, post, parent).await?;
+        // Text is usually ready at once; media is checked again later.
+        let pending = meta::pending(user, &created);
+        match meta::container_state(&graph, &CONTAINERS, &created).await? {
+            ContainerState::Finished => meta::advance(&graph, &CONTAINERS, &pending).await,
+            ContainerState::InProgress => Ok(PostOutcome::Pending(pending)),
+        }
+    }
+
+    async fn check_status(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        pending: &Value,
+    ) -> Result<PostOutcome, ProviderError> {
+        meta::advance(&graph(ctx, &auth.access_token), &CONTAINERS, pending).await
+    }
+
+    async fn analytics(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        days: u32,
+    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
+        let until = chrono::Utc::now();
+        let since = until - chrono::Duration::days(i64::from(days.clamp(1, 90)));
+        let insights: Value = graph(ctx, &auth.access_token)
+            .get(&format!("/{}/threads_insights", auth.internal_id))
+            .query(&[
+                (
+                    "metric",
+                    "views,likes,replies,reposts,quotes,followers_count",
+                ),
+                ("since", &since.timestamp().to_string()),
+                ("until", &until.timestamp().to_string()),
+            ])
+            .read()
+            .await?;
+        Ok(insights["data"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(meta::insights_series)
+            .collect())
+    }
+
+    fn classify(&self, _status: u16, body: &str) -> Option<ProviderError> {
+        meta::classify(INFO.name, body).map(|e| match e {
+            // "The requested resource does not exist" right after creation: not ready yet.
+            ProviderError::BadBody(m) if m.ends_with("(code 24)") => ProviderError::retry(m),
+            other => other,
+        })
+    }
+}
