@@ -7,6 +7,7 @@ pub mod bluesky;
 pub mod error;
 pub mod facebook;
 pub mod http;
+pub mod instagram;
 pub mod mastodon;
 pub mod medium;
 pub mod meta;
@@ -622,6 +623,8 @@ pub static ALL: &[&dyn Provider] = &[
     &mastodon::Mastodon,
     &bluesky::Bluesky,
     &facebook::Facebook,
+    &instagram::Instagram,
+    &instagram::InstagramStandalone,
     &threads::Threads,
     #[cfg(feature = "network-sketch")]
     &sketch::Sketch,

@@ -68,7 +68,8 @@ pub struct TokenGrant {
     pub refresh_token: Option<String>,
     #[serde(default, deserialize_with = "seconds")]
     pub expires_in: Option<i64>,
-    #[serde(default)]
+    /// What was granted (Instagram Login names it `permissions`).
+    #[serde(default, alias = "permissions")]
     pub scope: Option<String>,
     /// Seconds the refresh token lives, where the network says (TikTok).
     #[serde(default, deserialize_with = "seconds")]
@@ -303,7 +304,7 @@ impl OAuth2<'_> {
         if self.endpoints.token_by_get {
             form.push((self.endpoints.client_id_param, id));
             form.push(("client_secret", secret));
-            return api.get(&url).query(&form).read().await;
+            return grant(api.get(&url).query(&form).read().await?);
         }
         let mut request = api.post(&url);
         match self.endpoints.client_auth {
@@ -319,8 +320,22 @@ impl OAuth2<'_> {
             }
             ClientAuth::Basic => {}
         }
-        request.form(&form).read().await
+        grant(request.form(&form).read().await?)
     }
+}
+
+/// A token answer, flat or wrapped in `{"data":[…]}` (Instagram Login documents both).
+fn grant(answer: serde_json::Value) -> Result<TokenGrant, ProviderError> {
+    let flat = match answer.get("data").and_then(|d| d.get(0)) {
+        Some(first) => first.clone(),
+        None => answer,
+    };
+    serde_json::from_value(flat.clone()).map_err(|e| {
+        ProviderError::BadBody(format!(
+            "the token answer is not one socialgate understands ({e}): {}",
+            super::error::truncate(&flat.to_string(), 300)
+        ))
+    })
 }
 
 /// Fails, naming what is missing, when the network granted fewer scopes than the network's
@@ -381,6 +396,17 @@ mod tests {
             challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
+    }
+
+    #[test]
+    fn a_token_answer_may_be_wrapped_in_data() {
+        let wrapped = serde_json::json!({ "data": [{
+            "access_token": "t", "user_id": "1", "permissions": "instagram_business_basic"
+        }]});
+        let grant = grant(wrapped).unwrap();
+        assert_eq!(grant.access_token, "t");
+        assert_eq!(grant.scope.as_deref(), Some("instagram_business_basic"));
+        assert!(super::grant(serde_json::json!({ "error_type": "OAuthException" })).is_err());
     }
 
     #[test]

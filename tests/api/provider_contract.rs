@@ -12,7 +12,9 @@ use socialgate::providers::{ProviderError, Published, Thread};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::fakes::{PNG, bluesky, facebook, image, mastodon, sketch, threads, trusted, x};
+use crate::fakes::{
+    PNG, bluesky, facebook, image, instagram, mastodon, sketch, threads, trusted, x,
+};
 use crate::helpers::{Tenant, TestApp, client, spawn_app_with};
 
 /// One network's fake, as the contract drives it.
@@ -165,6 +167,8 @@ contract!(
     x_keeps_the_network_contract: X,
     facebook_keeps_the_network_contract: Facebook,
     threads_keeps_the_network_contract: Threads,
+    instagram_keeps_the_network_contract: Instagram,
+    instagram_standalone_keeps_the_network_contract: InstagramStandalone,
     a_network_built_from_the_kit_keeps_the_network_contract: Sketch,
 );
 
@@ -411,8 +415,13 @@ impl Network for Facebook {
         ]
     }
     async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
-        facebook::mount_login(&self.0, &[("p-1", "Ada's Bakery", "page-token-1")]).await;
-        facebook::connect(app, &tenant.key, &tenant.org, &self.0, "p-1").await
+        facebook::mount_login(
+            &self.0,
+            "/postiz/integrations/social/facebook",
+            vec![facebook::page("p-1", "Ada's Bakery", "page-token-1")],
+        )
+        .await;
+        facebook::connect(app, &tenant.key, &tenant.org, &self.0, "facebook", "p-1").await
     }
     async fn accept_posts(&self) {
         facebook::mount_page(&self.0).await;
@@ -467,6 +476,88 @@ impl Network for Threads {
             190,
             Some(458),
             "Error validating access token: The user has not authorized application",
+        )
+    }
+    const RENEWS_TOKENS: bool = true;
+}
+
+struct Instagram(MockServer);
+
+impl Network for Instagram {
+    async fn start() -> Self {
+        Instagram(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![("SOCIALGATE_PROVIDER_HOSTS", facebook::hosts(&self.0))]
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        facebook::mount_login(
+            &self.0,
+            "/postiz/integrations/social/instagram",
+            vec![instagram::linked_page()],
+        )
+        .await;
+        facebook::connect(app, &tenant.key, &tenant.org, &self.0, "instagram", "ig-1").await
+    }
+    async fn accept_posts(&self) {
+        instagram::mount_publishing(&self.0, "ig-1", "page-token-1", 3).await;
+    }
+    const PUBLISH_PATH: &'static str = "/v27.0/ig-1/media";
+    fn refused_token() -> ResponseTemplate {
+        facebook::error(
+            190,
+            Some(463),
+            "Error validating access token: Session has expired",
+        )
+    }
+    fn revoked() -> ResponseTemplate {
+        facebook::error(
+            190,
+            Some(460),
+            "Error validating access token: the user changed their password",
+        )
+    }
+    const RENEWS_TOKENS: bool = false;
+}
+
+struct InstagramStandalone(MockServer);
+
+impl Network for InstagramStandalone {
+    async fn start() -> Self {
+        InstagramStandalone(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![(
+            "SOCIALGATE_PROVIDER_HOSTS",
+            instagram::standalone_hosts(&self.0),
+        )]
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        instagram::mount_standalone_login(&self.0).await;
+        instagram::connect_standalone(app, &tenant.key, &tenant.org, &self.0).await
+    }
+    async fn accept_posts(&self) {
+        instagram::mount_publishing(&self.0, "1789", "ig-long-", 3).await;
+    }
+    const PUBLISH_PATH: &'static str = "/v27.0/1789/media";
+    fn refused_token() -> ResponseTemplate {
+        facebook::error(
+            190,
+            Some(463),
+            "Error validating access token: Session has expired",
+        )
+    }
+    fn revoked() -> ResponseTemplate {
+        facebook::error(
+            190,
+            Some(458),
+            "Error validating access token: the app was removed",
         )
     }
     const RENEWS_TOKENS: bool = true;

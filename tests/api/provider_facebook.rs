@@ -37,14 +37,15 @@ async fn a_page_is_picked_and_a_scheduled_post_with_an_image_and_a_comment_goes_
 
     facebook::mount_login(
         &graph,
-        &[
-            ("p-1", "Ada's Bakery", "page-token-1"),
-            ("p-2", "Ada's Books", "page-token-2"),
+        "/postiz/integrations/social/facebook",
+        vec![
+            facebook::page("p-1", "Ada's Bakery", "page-token-1"),
+            facebook::page("p-2", "Ada's Books", "page-token-2"),
         ],
     )
     .await;
     facebook::mount_page(&graph).await;
-    let channel = facebook::connect(&app, &key, &org, &graph, "p-1").await;
+    let channel = facebook::connect(&app, &key, &org, &graph, "facebook", "p-1").await;
     let (_, list) = app.api_get(&key, "/integrations").await;
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["name"], "Ada's Bakery");
@@ -141,7 +142,7 @@ async fn an_account_without_pages_is_told_why_and_media_that_meta_cannot_reach_i
     let graph = MockServer::start().await;
     let app = spawn_app_with(&[("SOCIALGATE_PROVIDER_HOSTS", &facebook::hosts(&graph))]).await;
     let Tenant { key, org, .. } = app.tenant("ada@example.com").await;
-    facebook::mount_login(&graph, &[]).await;
+    facebook::mount_login(&graph, "/postiz/integrations/social/facebook", vec![]).await;
     app.set_credentials(&org, "facebook", "fb-id", "fb-secret", None)
         .await;
     let url = app.connect_url(&key, "facebook").await;

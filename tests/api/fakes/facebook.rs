@@ -38,18 +38,30 @@ pub fn form_has(req: &Request, name: &str, value: &str) -> bool {
     url::form_urlencoded::parse(&req.body).any(|(k, v)| k == name && v == value)
 }
 
-/// Login: the code `fb-code` of the app `fb-id`/`fb-secret` is worth a short-lived user token,
-/// which is exchanged for a long-lived one; the user manages `pages` (id, name, token).
-pub async fn mount_login(graph: &MockServer, pages: &[(&str, &str, &str)]) {
+/// A page the user manages, as `/me/accounts` lists it.
+pub fn page(id: &str, name: &str, token: &str) -> serde_json::Value {
+    json!({
+        "id": id, "name": name, "access_token": token, "category": "Bakery",
+        "tasks": ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"]
+    })
+}
+
+/// Login: the code `fb-code` of the app `fb-id`/`fb-secret` (asked for at `callback`) is worth
+/// a short-lived user token, which is exchanged for a long-lived one; the user manages `pages`.
+pub async fn mount_login(
+    graph: &MockServer,
+    callback: &'static str,
+    pages: Vec<serde_json::Value>,
+) {
     Mock::given(method("GET"))
         .and(path("/oauth/access_token"))
         .and(query_param("client_id", "fb-id"))
         .and(query_param("client_secret", "fb-secret"))
         .and(query_param("code", "fb-code"))
-        .and(|req: &Request| {
-            req.url.query_pairs().any(|(k, v)| {
-                k == "redirect_uri" && v.ends_with("/postiz/integrations/social/facebook")
-            })
+        .and(move |req: &Request| {
+            req.url
+                .query_pairs()
+                .any(|(k, v)| k == "redirect_uri" && v.ends_with(callback))
         })
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "access_token": "short-user-token", "token_type": "bearer", "expires_in": 5400
@@ -76,19 +88,10 @@ pub async fn mount_login(graph: &MockServer, pages: &[(&str, &str, &str)]) {
         })))
         .mount(graph)
         .await;
-    let data: Vec<_> = pages
-        .iter()
-        .map(|(id, name, token)| {
-            json!({
-                "id": id, "name": name, "access_token": token, "category": "Bakery",
-                "tasks": ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"]
-            })
-        })
-        .collect();
     Mock::given(method("GET"))
         .and(path(v("/me/accounts")))
         .and(query_param("access_token", "long-user-token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": data })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": pages })))
         .mount(graph)
         .await;
 }
@@ -172,34 +175,43 @@ fn path_regex_comments() -> wiremock::matchers::PathRegexMatcher {
     wiremock::matchers::path_regex(format!("^/{VERSION}/p-1_[0-9]+/comments$"))
 }
 
-/// Connects page `page` with the organization's app through the login and the page pick, as
-/// a person in a browser would; returns the channel id.
+/// The scopes Facebook Login asks for each Meta network.
+pub fn scopes(network: &str) -> &'static str {
+    match network {
+        "facebook" => {
+            "pages_show_list,business_management,pages_manage_posts,pages_manage_engagement,pages_read_engagement,read_insights"
+        }
+        _ => {
+            "instagram_basic,pages_show_list,pages_read_engagement,business_management,instagram_content_publish,instagram_manage_comments,instagram_manage_insights"
+        }
+    }
+}
+
+/// Connects `page` of a Facebook Login network (`facebook`, `instagram`) with the
+/// organization's app, through the login and the page pick, as a person in a browser would;
+/// returns the channel id.
 pub async fn connect(
     app: &TestApp,
     key: &str,
     org: &str,
     graph: &MockServer,
+    network: &str,
     page: &str,
 ) -> String {
-    app.set_credentials(org, "facebook", "fb-id", "fb-secret", None)
+    app.set_credentials(org, network, "fb-id", "fb-secret", None)
         .await;
-    let url = app.connect_url(key, "facebook").await;
+    let url = app.connect_url(key, network).await;
     assert!(
         url.starts_with(&format!("{}/dialog/oauth?", graph.uri())),
         "{url}"
     );
     assert_eq!(url_param(&url, "client_id").as_deref(), Some("fb-id"));
-    assert_eq!(
-        url_param(&url, "scope").as_deref(),
-        Some(
-            "pages_show_list,business_management,pages_manage_posts,pages_manage_engagement,pages_read_engagement,read_insights"
-        )
-    );
+    assert_eq!(url_param(&url, "scope").as_deref(), Some(scopes(network)));
     let state = url_param(&url, "state").unwrap();
     let person = client();
     let r = person
         .get(app.url(&format!(
-            "/postiz/integrations/social/facebook?code=fb-code&state={state}"
+            "/postiz/integrations/social/{network}?code=fb-code&state={state}"
         )))
         .send()
         .await
@@ -209,7 +221,7 @@ pub async fn connect(
     let (status, html) = app.page(&person, &pick).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     let r = person
-        .post(app.url("/integrations/social/facebook/pick"))
+        .post(app.url(&format!("/integrations/social/{network}/pick")))
         .form(&[
             ("csrf_token", input_value(&html, "csrf_token").unwrap()),
             ("state", input_value(&html, "state").unwrap()),
@@ -223,7 +235,7 @@ pub async fn connect(
     list.as_array()
         .unwrap()
         .iter()
-        .find(|c| c["identifier"] == "facebook")
+        .find(|c| c["identifier"] == network)
         .unwrap()["id"]
         .as_str()
         .unwrap()

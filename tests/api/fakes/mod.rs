@@ -5,6 +5,7 @@
 
 pub mod bluesky;
 pub mod facebook;
+pub mod instagram;
 pub mod mastodon;
 pub mod sketch;
 pub mod threads;

@@ -1,0 +1,703 @@
+//! Instagram, two ways in: `instagram` (a Business or Creator account linked to a Facebook
+//! Page, through Facebook Login and the page pick; the channel keeps the page's token) and
+//! `instagram-standalone` (Instagram Login, a 60-day token renewed before it ends). Both publish
+//! through containers (image, carousel, reel, story) that Instagram fetches from our public URL,
+//! checked until finished, then published; the comment chain as comments on the post.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::meta::{self, ContainerState, Containers, Graph, Listed};
+use super::oauth2::{Endpoints, TokenGrant};
+use super::settings::{self, SettingsSpec};
+use super::{
+    AnalyticsSeries, AppCredentials, ChannelAuth, ConnectedAccount, Ctx, EnvCredentials, MediaItem,
+    MediaRules, Page, PendingChecks, PostDetails, PostOutcome, Provider, ProviderError,
+    ProviderInfo, Published, RefreshPolicy, Thread, Tokens, medium,
+};
+
+/// Instagram's rule, shown to writers and used to refuse a post before its time.
+const RULES: &str =
+    "Instagram should have at least one attachment, if it's a story, it can have only one picture";
+
+static CONTAINERS: Containers = Containers {
+    create: "media",
+    publish: "media_publish",
+    status_fields: "status_code,status",
+};
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum PostType {
+    #[default]
+    Post,
+    Story,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum Graduation {
+    Manual,
+    SsPerformance,
+}
+
+/// Another account credited on the post.
+#[derive(Debug, Deserialize, JsonSchema)]
+struct Collaborator {
+    /// The collaborator's Instagram username
+    label: String,
+}
+
+/// A sound for a reel (Postiz's `audio`); volumes are percentages. Accepted and checked for
+/// Postiz clients; Instagram's publishing API has no field to attach it, so it is not sent.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[allow(dead_code)] // read by the schema and the check only
+struct Audio {
+    id: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    artist: Option<String>,
+    #[serde(default)]
+    image: Option<String>,
+    #[serde(default)]
+    #[schemars(range(max = 100))]
+    audio_volume: Option<u8>,
+    #[serde(default)]
+    #[schemars(range(max = 100))]
+    video_volume: Option<u8>,
+}
+
+/// Instagram's post settings (Postiz's `InstagramDto`).
+#[derive(Debug, Deserialize, JsonSchema)]
+struct InstagramSettings {
+    /// A feed post (image, carousel or reel) or a story
+    #[serde(default)]
+    post_type: PostType,
+    /// Publish a reel as a trial reel (shown to non-followers first)
+    #[serde(default)]
+    is_trial_reel: Option<bool>,
+    /// How a trial reel graduates to followers
+    #[serde(default)]
+    graduation_strategy: Option<Graduation>,
+    /// Up to 3 accounts credited on a feed post or reel
+    #[serde(default)]
+    collaborators: Vec<Collaborator>,
+    /// A sound for a reel (accepted for Postiz clients; Instagram's API cannot attach it)
+    #[serde(default)]
+    audio: Option<Audio>,
+}
+
+impl InstagramSettings {
+    fn check(&self) -> Result<(), String> {
+        if self.collaborators.len() > 3 {
+            return Err("collaborators: Instagram credits at most 3 collaborators".into());
+        }
+        if self.post_type == PostType::Story && !self.collaborators.is_empty() {
+            return Err("collaborators: a story takes no collaborators".into());
+        }
+        if let Some(a) = &self.audio
+            && (a.audio_volume.is_some_and(|v| v > 100) || a.video_volume.is_some_and(|v| v > 100))
+        {
+            return Err("audio: volumes are percentages from 0 to 100".into());
+        }
+        Ok(())
+    }
+}
+
+/// Settings and media checked together, before the post is accepted.
+fn check_chain(info: &ProviderInfo, chain: &[PostDetails]) -> Result<(), String> {
+    let Some(first) = chain.first() else {
+        return Ok(());
+    };
+    let settings: InstagramSettings = settings::parse(&first.settings)?;
+    settings.check()?;
+    if first.media.is_empty() {
+        return Err(RULES.into());
+    }
+    if settings.post_type == PostType::Story && first.media.len() != 1 {
+        return Err(RULES.into());
+    }
+    info.media.check(info.name, &first.media)?;
+    if chain[1..].iter().any(|c| !c.media.is_empty()) {
+        return Err("Instagram comments are text only".into());
+    }
+    Ok(())
+}
+
+/// The container fields of one medium (`child`: an item of a carousel).
+fn media_fields(m: &MediaItem, story: bool, child: bool) -> Vec<(&'static str, String)> {
+    let video = m.kind == "video";
+    let mut fields = vec![(
+        if video { "video_url" } else { "image_url" },
+        m.path.clone(),
+    )];
+    match (story, child, video) {
+        (true, _, _) => fields.push(("media_type", "STORIES".into())),
+        (false, true, true) => fields.push(("media_type", "VIDEO".into())),
+        (false, false, true) => fields.push(("media_type", "REELS".into())),
+        _ => {}
+    }
+    if child {
+        fields.push(("is_carousel_item", "true".into()));
+    }
+    fields
+}
+
+fn form<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+#[derive(Deserialize)]
+struct Limit {
+    #[serde(default)]
+    quota_usage: i64,
+    config: LimitConfig,
+}
+
+#[derive(Deserialize)]
+struct LimitConfig {
+    quota_total: i64,
+}
+
+/// Publishes on the account `user`: the post through its container, or a comment on it.
+async fn publish_on(
+    ctx: &Ctx<'_>,
+    info: &ProviderInfo,
+    graph: &Graph<'_>,
+    user: &str,
+    post: &PostDetails,
+    reply_to: Option<&Thread>,
+) -> Result<PostOutcome, ProviderError> {
+    if let Some(thread) = reply_to {
+        let comment: Value = graph
+            .post(&format!("/{}/comments", thread.root.id))
+            .form(&[("message", post.message.as_str())])
+            .read()
+            .await?;
+        return Ok(PostOutcome::Published(Published {
+            id: comment["id"].as_str().unwrap_or_default().to_owned(),
+            url: thread.root.url.clone(),
+            reference: None,
+        }));
+    }
+    let settings: InstagramSettings =
+        settings::parse(&post.settings).map_err(ProviderError::BadBody)?;
+    settings.check().map_err(ProviderError::BadBody)?;
+    for m in &post.media {
+        medium::check_fetchable(ctx, info, &m.path)?;
+    }
+    // The account's quota counts what every app published in the last 24 hours.
+    let limit: Listed<Limit> = graph
+        .get(&format!("/{user}/content_publishing_limit"))
+        .query(&[("fields", "config,quota_usage")])
+        .read()
+        .await?;
+    if let Some(l) = limit
+        .data
+        .first()
+        .filter(|l| l.quota_usage >= l.config.quota_total)
+    {
+        return Err(ProviderError::RetryLater {
+            message: format!(
+                "Instagram allows {} posts in 24 hours and this account used them",
+                l.config.quota_total
+            ),
+            after: Some(Duration::from_secs(3600)),
+        });
+    }
+    let story = settings.post_type == PostType::Story;
+    let mut fields = match post.media.as_slice() {
+        [one] => media_fields(one, story, false),
+        many => {
+            let mut children = Vec::new();
+            for m in many {
+                let item = media_fields(m, false, true);
+                children
+                    .push(meta::create_container(graph, &CONTAINERS, user, &form(&item)).await?);
+            }
+            vec![
+                ("media_type", "CAROUSEL".into()),
+                ("children", children.join(",")),
+            ]
+        }
+    };
+    if !story {
+        fields.push(("caption", post.message.clone()));
+        if !settings.collaborators.is_empty() {
+            let names: Vec<&str> = settings
+                .collaborators
+                .iter()
+                .map(|c| c.label.as_str())
+                .collect();
+            fields.push(("collaborators", json!(names).to_string()));
+        }
+        if settings.is_trial_reel == Some(true) {
+            let strategy = match settings.graduation_strategy {
+                Some(Graduation::SsPerformance) => "SS_PERFORMANCE",
+                _ => "MANUAL",
+            };
+            fields.push((
+                "trial_params",
+                json!({ "graduation_strategy": strategy }).to_string(),
+            ));
+        }
+    }
+    let created = meta::create_container(graph, &CONTAINERS, user, &form(&fields)).await?;
+    let pending = meta::pending(user, &created);
+    match meta::container_state(graph, &CONTAINERS, &created).await? {
+        ContainerState::Finished => meta::advance(graph, &CONTAINERS, &pending).await,
+        ContainerState::InProgress => Ok(PostOutcome::Pending(pending)),
+    }
+}
+
+async fn account_insights(
+    graph: &Graph<'_>,
+    user: &str,
+    days: u32,
+) -> Result<Vec<AnalyticsSeries>, ProviderError> {
+    let until = chrono::Utc::now();
+    let since = until - chrono::Duration::days(i64::from(days.clamp(1, 30)));
+    let insights: Listed<Value> = graph
+        .get(&format!("/{user}/insights"))
+        .query(&[
+            ("metric", "follower_count,reach"),
+            ("period", "day"),
+            ("since", &since.timestamp().to_string()),
+            ("until", &until.timestamp().to_string()),
+        ])
+        .read()
+        .await?;
+    Ok(insights.data.iter().map(meta::insights_series).collect())
+}
+
+/// Instagram through a Facebook Page (Facebook Login, the same Meta app as Facebook).
+pub struct Instagram;
+
+const FACEBOOK_GRAPH: &str = "https://graph.facebook.com";
+
+static INFO: ProviderInfo = ProviderInfo {
+    identifier: "instagram",
+    name: "Instagram",
+    scopes: &[
+        "instagram_basic",
+        "pages_show_list",
+        "pages_read_engagement",
+        "business_management",
+        "instagram_content_publish",
+        "instagram_manage_comments",
+        "instagram_manage_insights",
+    ],
+    max_length: 2200,
+    max_concurrent_jobs: 400,
+    between_steps: true,
+    needs_app_credentials: true,
+    env: Some(EnvCredentials {
+        client_id: "FACEBOOK_APP_ID",
+        client_secret: "FACEBOOK_APP_SECRET",
+        instance_url: None,
+    }),
+    api_base: FACEBOOK_GRAPH,
+    rules: RULES,
+    summary: "Facebook Login with the Facebook Page's Meta app, then pick the Instagram Business or Creator account linked to a page",
+    media: MediaRules {
+        max: 10,
+        video: true,
+        video_alone: false,
+    },
+    settings: SettingsSpec::of::<InstagramSettings>(),
+    pending: PendingChecks {
+        every_seconds: 20,
+        at_most: 45,
+    },
+    fetches_media: true,
+    logo: include_str!("../../static/logos/instagram.svg"),
+    no_pages: "No Instagram account found: connect your Instagram Business or Creator account to a Facebook Page (in Instagram's settings), then connect again.",
+    ..ProviderInfo::DEFAULT
+};
+
+static FACEBOOK_LOGIN: Endpoints = Endpoints {
+    authorize: "https://www.facebook.com/dialog/oauth",
+    token: "https://graph.facebook.com/oauth/access_token",
+    scope_separator: ",",
+    token_by_get: true,
+    ..Endpoints::DEFAULT
+};
+
+#[derive(Deserialize)]
+struct LinkedPage {
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default)]
+    instagram_business_account: Option<IgAccount>,
+}
+
+#[derive(Deserialize)]
+struct IgAccount {
+    id: String,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    profile_picture_url: Option<String>,
+}
+
+fn facebook_graph<'a>(ctx: &'a Ctx<'a>, token: &'a str) -> Graph<'a> {
+    Graph::new(
+        &Instagram,
+        ctx,
+        FACEBOOK_GRAPH,
+        meta::graph_version(ctx),
+        token,
+    )
+}
+
+/// The Instagram accounts linked to the user's pages, each with its page's token.
+async fn linked_accounts(
+    ctx: &Ctx<'_>,
+    user_token: &str,
+) -> Result<Vec<(IgAccount, String)>, ProviderError> {
+    let pages: Listed<LinkedPage> = facebook_graph(ctx, user_token)
+        .get("/me/accounts")
+        .query(&[
+            (
+                "fields",
+                "id,name,access_token,instagram_business_account{id,username,name,profile_picture_url}",
+            ),
+            ("limit", "100"),
+        ])
+        .read()
+        .await?;
+    Ok(pages
+        .data
+        .into_iter()
+        .filter_map(|p| Some((p.instagram_business_account?, p.access_token?)))
+        .collect())
+}
+
+#[async_trait]
+impl Provider for Instagram {
+    fn info(&self) -> &'static ProviderInfo {
+        &INFO
+    }
+
+    fn check_validity(&self, chain: &[PostDetails]) -> Result<(), String> {
+        check_chain(&INFO, chain)
+    }
+
+    fn oauth2(&self) -> Option<&'static Endpoints> {
+        Some(&FACEBOOK_LOGIN)
+    }
+
+    async fn account(
+        &self,
+        ctx: &Ctx<'_>,
+        app: &AppCredentials,
+        grant: TokenGrant,
+    ) -> Result<ConnectedAccount, ProviderError> {
+        let long = meta::long_lived(
+            self,
+            ctx,
+            FACEBOOK_LOGIN.token,
+            &[
+                ("grant_type", "fb_exchange_token"),
+                ("client_id", &app.client_id),
+                ("client_secret", &app.client_secret),
+                ("fb_exchange_token", &grant.access_token),
+            ],
+        )
+        .await?;
+        let me: Value = facebook_graph(ctx, &long.access_token)
+            .get("/me")
+            .query(&[("fields", "id,name")])
+            .read()
+            .await?;
+        Ok(ConnectedAccount {
+            internal_id: me["id"].as_str().unwrap_or_default().to_owned(),
+            name: me["name"].as_str().unwrap_or("Instagram").to_owned(),
+            picture: None,
+            username: None,
+            tokens: long.into(),
+            instance_url: None,
+            additional_settings: Vec::new(),
+        })
+    }
+
+    async fn pages(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Vec<Page>, ProviderError> {
+        Ok(linked_accounts(ctx, &auth.access_token)
+            .await?
+            .into_iter()
+            .map(|(ig, _)| Page {
+                name: ig
+                    .name
+                    .clone()
+                    .or_else(|| ig.username.clone())
+                    .unwrap_or_else(|| ig.id.clone()),
+                id: ig.id,
+                picture: ig.profile_picture_url,
+                username: ig.username,
+            })
+            .collect())
+    }
+
+    async fn pick_page(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        page_id: &str,
+    ) -> Result<ConnectedAccount, ProviderError> {
+        let (ig, token) = linked_accounts(ctx, &auth.access_token)
+            .await?
+            .into_iter()
+            .find(|(ig, _)| ig.id == page_id)
+            .ok_or_else(|| {
+                ProviderError::BadBody(format!("no linked Instagram account {page_id:?}"))
+            })?;
+        Ok(ConnectedAccount {
+            name: ig
+                .name
+                .clone()
+                .or_else(|| ig.username.clone())
+                .unwrap_or_else(|| ig.id.clone()),
+            internal_id: ig.id,
+            picture: ig.profile_picture_url,
+            username: ig.username,
+            // The linked page's token, which does not expire.
+            tokens: Tokens {
+                access_token: token,
+                refresh_token: None,
+                expires_in: None,
+            },
+            instance_url: None,
+            additional_settings: Vec::new(),
+        })
+    }
+
+    async fn publish(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        post: &PostDetails,
+        reply_to: Option<&Thread>,
+    ) -> Result<PostOutcome, ProviderError> {
+        let graph = facebook_graph(ctx, &auth.access_token);
+        publish_on(ctx, &INFO, &graph, &auth.internal_id, post, reply_to).await
+    }
+
+    async fn check_status(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        pending: &Value,
+    ) -> Result<PostOutcome, ProviderError> {
+        meta::advance(
+            &facebook_graph(ctx, &auth.access_token),
+            &CONTAINERS,
+            pending,
+        )
+        .await
+    }
+
+    async fn analytics(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        days: u32,
+    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
+        account_insights(
+            &facebook_graph(ctx, &auth.access_token),
+            &auth.internal_id,
+            days,
+        )
+        .await
+    }
+
+    fn classify(&self, _status: u16, body: &str) -> Option<ProviderError> {
+        meta::classify(INFO.name, body)
+    }
+}
+
+/// Instagram through Instagram Login (its own Consumer app): no Facebook Page needed.
+pub struct InstagramStandalone;
+
+const INSTAGRAM_GRAPH: &str = "https://graph.instagram.com";
+
+static STANDALONE_INFO: ProviderInfo = ProviderInfo {
+    identifier: "instagram-standalone",
+    name: "Instagram (Standalone)",
+    scopes: &[
+        "instagram_business_basic",
+        "instagram_business_content_publish",
+        "instagram_business_manage_comments",
+        "instagram_business_manage_insights",
+    ],
+    between_steps: false,
+    refresh: RefreshPolicy::BeforeExpiry,
+    env: Some(EnvCredentials {
+        client_id: "INSTAGRAM_APP_ID",
+        client_secret: "INSTAGRAM_APP_SECRET",
+        instance_url: None,
+    }),
+    api_base: INSTAGRAM_GRAPH,
+    summary: "Instagram Login with a separate Instagram app, a 60-day token renewed before it ends",
+    no_pages: "",
+    ..INFO
+};
+
+static INSTAGRAM_LOGIN: Endpoints = Endpoints {
+    authorize: "https://www.instagram.com/oauth/authorize",
+    token: "https://api.instagram.com/oauth/access_token",
+    scope_separator: ",",
+    ..Endpoints::DEFAULT
+};
+
+fn instagram_graph<'a>(ctx: &'a Ctx<'a>, token: &'a str) -> Graph<'a> {
+    Graph::new(
+        &InstagramStandalone,
+        ctx,
+        INSTAGRAM_GRAPH,
+        meta::graph_version(ctx),
+        token,
+    )
+}
+
+#[async_trait]
+impl Provider for InstagramStandalone {
+    fn info(&self) -> &'static ProviderInfo {
+        &STANDALONE_INFO
+    }
+
+    fn check_validity(&self, chain: &[PostDetails]) -> Result<(), String> {
+        check_chain(&STANDALONE_INFO, chain)
+    }
+
+    fn oauth2(&self) -> Option<&'static Endpoints> {
+        Some(&INSTAGRAM_LOGIN)
+    }
+
+    async fn account(
+        &self,
+        ctx: &Ctx<'_>,
+        app: &AppCredentials,
+        grant: TokenGrant,
+    ) -> Result<ConnectedAccount, ProviderError> {
+        let long = meta::long_lived(
+            self,
+            ctx,
+            &format!("{INSTAGRAM_GRAPH}/access_token"),
+            &[
+                ("grant_type", "ig_exchange_token"),
+                ("client_secret", &app.client_secret),
+                ("access_token", &grant.access_token),
+            ],
+        )
+        .await?;
+        let me: Value = instagram_graph(ctx, &long.access_token)
+            .get("/me")
+            .query(&[(
+                "fields",
+                "user_id,username,name,profile_picture_url,account_type",
+            )])
+            .read()
+            .await?;
+        let id = match &me["user_id"] {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => me["id"].as_str().unwrap_or_default().to_owned(),
+        };
+        let username = me["username"].as_str().map(str::to_owned);
+        Ok(ConnectedAccount {
+            internal_id: id,
+            name: me["name"]
+                .as_str()
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .or_else(|| username.clone())
+                .unwrap_or_else(|| "Instagram".into()),
+            picture: me["profile_picture_url"].as_str().map(str::to_owned),
+            username,
+            // The long-lived token itself is renewed: there is no refresh token.
+            tokens: Tokens {
+                access_token: long.access_token,
+                refresh_token: None,
+                expires_in: long.expires_in,
+            },
+            instance_url: None,
+            additional_settings: Vec::new(),
+        })
+    }
+
+    async fn refresh(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
+        let renewed = meta::long_lived(
+            self,
+            ctx,
+            &format!("{INSTAGRAM_GRAPH}/refresh_access_token"),
+            &[
+                ("grant_type", "ig_refresh_token"),
+                ("access_token", &auth.access_token),
+            ],
+        )
+        .await?;
+        Ok(Tokens {
+            access_token: renewed.access_token,
+            refresh_token: None,
+            expires_in: renewed.expires_in,
+        })
+    }
+
+    async fn publish(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        post: &PostDetails,
+        reply_to: Option<&Thread>,
+    ) -> Result<PostOutcome, ProviderError> {
+        let graph = instagram_graph(ctx, &auth.access_token);
+        publish_on(
+            ctx,
+            &STANDALONE_INFO,
+            &graph,
+            &auth.internal_id,
+            post,
+            reply_to,
+        )
+        .await
+    }
+
+    async fn check_status(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        pending: &Value,
+    ) -> Result<PostOutcome, ProviderError> {
+        meta::advance(
+            &instagram_graph(ctx, &auth.access_token),
+            &CONTAINERS,
+            pending,
+        )
+        .await
+    }
+
+    async fn analytics(
+        &self,
+        ctx: &Ctx<'_>,
+        auth: &ChannelAuth,
+        days: u32,
+    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
+        account_insights(
+            &instagram_graph(ctx, &auth.access_token),
+            &auth.internal_id,
+            days,
+        )
+        .await
+    }
+
+    fn classify(&self, _status: u16, body: &str) -> Option<ProviderError> {
+        meta::classify(STANDALONE_INFO.name, body)
+    }
+}
