@@ -66,8 +66,81 @@ pub fn max_size(content_type: &str) -> u64 {
     }
 }
 
+/// An image's width and height from its header (PNG, JPEG, GIF, WebP), when it can be read.
+pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let be16 = |at: usize| -> Option<u32> {
+        Some(u32::from(u16::from_be_bytes([
+            *bytes.get(at)?,
+            *bytes.get(at + 1)?,
+        ])))
+    };
+    let le16 = |at: usize| -> Option<u32> {
+        Some(u32::from(u16::from_le_bytes([
+            *bytes.get(at)?,
+            *bytes.get(at + 1)?,
+        ])))
+    };
+    let le24 = |at: usize| -> Option<u32> {
+        Some(u32::from_le_bytes([
+            *bytes.get(at)?,
+            *bytes.get(at + 1)?,
+            *bytes.get(at + 2)?,
+            0,
+        ]))
+    };
+    match sniff_image(bytes)? {
+        "image/png" => {
+            let w = u32::from_be_bytes(bytes.get(16..20)?.try_into().ok()?);
+            let h = u32::from_be_bytes(bytes.get(20..24)?.try_into().ok()?);
+            Some((w, h))
+        }
+        "image/gif" => Some((le16(6)?, le16(8)?)),
+        "image/jpeg" => {
+            let mut at = 2;
+            while at + 9 < bytes.len() {
+                if bytes[at] != 0xFF {
+                    at += 1;
+                    continue;
+                }
+                let marker = bytes[at + 1];
+                let frame = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+                if frame {
+                    return Some((be16(at + 7)?, be16(at + 5)?));
+                }
+                if marker == 0xD8
+                    || marker == 0x01
+                    || (0xD0..=0xD7).contains(&marker)
+                    || marker == 0xFF
+                {
+                    at += if marker == 0xFF { 1 } else { 2 };
+                    continue;
+                }
+                at += 2 + be16(at + 2)? as usize;
+            }
+            None
+        }
+        "image/webp" => match bytes.get(12..16)? {
+            b"VP8 " => Some((le16(26)? & 0x3FFF, le16(28)? & 0x3FFF)),
+            b"VP8L" => {
+                let b = bytes.get(21..25)?;
+                let w = 1 + (u32::from(b[0]) | (u32::from(b[1] & 0x3F) << 8));
+                let h = 1
+                    + ((u32::from(b[1]) >> 6)
+                        | (u32::from(b[2]) << 2)
+                        | (u32::from(b[3] & 0x0F) << 10));
+                Some((w, h))
+            }
+            b"VP8X" => Some((1 + le24(24)?, 1 + le24(27)?)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::dimensions;
+
     #[test]
     fn sniffs_by_magic_bytes() {
         assert_eq!(
@@ -95,5 +168,28 @@ mod tests {
         assert_eq!(super::sniff(b"\0\0\0\x14ftypqt  \0\0\0\0"), None);
         assert_eq!(super::sniff(b"II*\0\x08\0\0\0"), Some("image/tiff"));
         assert_eq!(super::sniff(b"%PDF-1.7"), None);
+    }
+
+    #[test]
+    fn image_dimensions_come_from_the_header() {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&1080u32.to_be_bytes());
+        png.extend_from_slice(&1350u32.to_be_bytes());
+        assert_eq!(dimensions(&png), Some((1080, 1350)));
+        let mut gif = b"GIF89a".to_vec();
+        gif.extend_from_slice(&640u16.to_le_bytes());
+        gif.extend_from_slice(&480u16.to_le_bytes());
+        assert_eq!(dimensions(&gif), Some((640, 480)));
+        // SOI, an APP0 segment of 16 bytes, then SOF0 with height 600 and width 800.
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+        jpeg.extend_from_slice(&[0u8; 14]);
+        jpeg.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08, 0x02, 0x58, 0x03, 0x20, 0x03]);
+        assert_eq!(dimensions(&jpeg), Some((800, 600)));
+        let mut webp = b"RIFF\0\0\0\0WEBPVP8X".to_vec();
+        webp.extend_from_slice(&[0u8; 8]);
+        webp.extend_from_slice(&[0x37, 0x04, 0x00, 0x45, 0x05, 0x00]);
+        assert_eq!(dimensions(&webp), Some((1080, 1350)));
+        assert_eq!(dimensions(b"not an image"), None);
+        assert_eq!(dimensions(&png[..18]), None);
     }
 }

@@ -123,6 +123,20 @@ fn check_chain(info: &ProviderInfo, chain: &[PostDetails]) -> Result<(), String>
         return Err(RULES.into());
     }
     info.media.check(info.name, &first.media)?;
+    if settings.post_type == PostType::Post {
+        for m in &first.media {
+            if let Some((w, h)) = m.dimensions.filter(|(w, h)| *w > 0 && *h > 0) {
+                // Between 4:5 (portrait) and 1.91:1 (landscape), as Instagram requires.
+                let ratio = f64::from(w) / f64::from(h);
+                if !(0.8 - 1e-3..=1.91 + 1e-3).contains(&ratio) {
+                    let name = m.path.rsplit('/').next().unwrap_or(&m.path);
+                    return Err(format!(
+                        "Instagram takes pictures between 4:5 and 1.91:1 in aspect ratio; {name} is {w}×{h}"
+                    ));
+                }
+            }
+        }
+    }
     if chain[1..].iter().any(|c| !c.media.is_empty()) {
         return Err("Instagram comments are text only".into());
     }

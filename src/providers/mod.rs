@@ -367,6 +367,9 @@ pub struct MediaItem {
     pub alt: Option<String>,
     #[serde(default)]
     pub thumbnail: Option<String>,
+    /// An image's width and height, when the post's checks could read them (our uploads).
+    #[serde(skip)]
+    pub dimensions: Option<(u32, u32)>,
 }
 
 fn image_kind() -> String {

@@ -101,7 +101,25 @@ pub fn parse_date(s: &str) -> Option<NaiveDateTime> {
     })
 }
 
-fn media_of(image: &Value, at: &str) -> Result<Vec<MediaItem>, Invalid> {
+/// An uploaded image's width and height, read from the start of its file on our disk (a few
+/// kilobytes), for networks whose rules depend on them.
+fn dimensions_of(config: &crate::config::Config, path: &str) -> Option<(u32, u32)> {
+    use std::io::Read;
+    let file = crate::media::storage::local_file(config, path)?;
+    let mut head = Vec::with_capacity(64 * 1024);
+    std::fs::File::open(file)
+        .ok()?
+        .take(64 * 1024)
+        .read_to_end(&mut head)
+        .ok()?;
+    crate::media::dimensions(&head)
+}
+
+fn media_of(
+    config: &crate::config::Config,
+    image: &Value,
+    at: &str,
+) -> Result<Vec<MediaItem>, Invalid> {
     let Some(list) = image.as_array() else {
         return Err(Invalid::field(format!("{at}.image must be an array")));
     };
@@ -135,6 +153,7 @@ fn media_of(image: &Value, at: &str) -> Result<Vec<MediaItem>, Invalid> {
                     .get("thumbnail")
                     .and_then(Value::as_str)
                     .map(str::to_owned),
+                dimensions: dimensions_of(config, path),
             })
         })
         .collect()
@@ -147,6 +166,7 @@ struct CheckedGroup {
 
 /// Checks one `posts[i]` entry against its channel's provider (Postiz's `validatePosts`).
 fn check_group(
+    config: &crate::config::Config,
     entry: &Value,
     i: usize,
     channel: &Channel,
@@ -186,7 +206,7 @@ fn check_group(
             return Err(Invalid::field(format!("{vat}.content must be a string")));
         };
         let image = v.get("image").cloned().unwrap_or(Value::Null);
-        let media = media_of(&image, &vat)?;
+        let media = media_of(config, &image, &vat)?;
         let content = sanitize(content);
         let plain = html_to_plain(&content);
         if plain.trim().is_empty() && media.is_empty() {
@@ -318,7 +338,17 @@ async fn parse_request(
         let provider = channel.provider().ok_or_else(|| {
             Invalid::field(format!("Integration with id {id} has no known provider"))
         })?;
-        groups.push(check_group(entry, i, &channel, provider, kind == PostType::Draft)?.group);
+        groups.push(
+            check_group(
+                &state.config,
+                entry,
+                i,
+                &channel,
+                provider,
+                kind == PostType::Draft,
+            )?
+            .group,
+        );
     }
     let creation_method = match body.get("creationMethod").and_then(Value::as_str) {
         Some("CLI") => "CLI",
@@ -510,7 +540,7 @@ pub async fn update(
             None => return Invalid::field("date must be a valid ISO 8601 date string").respond(),
         },
     };
-    let checked = match check_group(&entry, 0, &channel, provider, draft) {
+    let checked = match check_group(&state.config, &entry, 0, &channel, provider, draft) {
         Ok(c) => c,
         Err(invalid) => return invalid.respond(),
     };

@@ -708,6 +708,7 @@ impl<'a> Publish<'a> {
                     path,
                     alt: m["alt"].as_str().map(str::to_owned),
                     thumbnail: m["thumbnail"].as_str().map(str::to_owned),
+                    dimensions: None,
                 })
             })
             .collect();

@@ -158,6 +158,18 @@ async fn instagram_rules_are_checked_when_the_post_is_made() {
     )
     .await;
     assert!(crowd.contains("at most 3 collaborators"), "{crowd}");
+    // A tall picture (300×1000) is refused now, not at its time.
+    let mut tall = PNG[..16].to_vec();
+    tall.extend_from_slice(&300u32.to_be_bytes());
+    tall.extend_from_slice(&1000u32.to_be_bytes());
+    tall.extend_from_slice(&PNG[24..]);
+    let (_, tall) = app.upload(&tenant.key, "tall.png", tall).await;
+    let tall = json!({ "id": tall["id"], "path": tall["path"] });
+    let ratio = refused(json!({}), vec![image.clone(), tall]).await;
+    assert!(
+        ratio.contains("between 4:5 and 1.91:1") && ratio.contains("300×1000"),
+        "{ratio}"
+    );
     let odd = refused(json!({ "post_type": "reel" }), vec![image.clone()]).await;
     assert!(odd.contains("post_type"), "{odd}");
     let (_, settings) = app

@@ -40,6 +40,7 @@ pub fn image(url: &str, alt: Option<&str>) -> MediaItem {
         path: url.to_owned(),
         alt: alt.map(str::to_owned),
         thumbnail: None,
+        dimensions: None,
     }
 }
 
