@@ -329,18 +329,8 @@ impl Provider for Facebook {
         app: &AppCredentials,
         grant: TokenGrant,
     ) -> Result<ConnectedAccount, ProviderError> {
-        let long = meta::long_lived(
-            self,
-            ctx,
-            ENDPOINTS.token,
-            &[
-                ("grant_type", "fb_exchange_token"),
-                ("client_id", &app.client_id),
-                ("client_secret", &app.client_secret),
-                ("fb_exchange_token", &grant.access_token),
-            ],
-        )
-        .await?;
+        let long =
+            meta::facebook_long_lived(self, ctx, ENDPOINTS.token, app, &grant.access_token).await?;
         let me: Me = graph(ctx, &long.access_token)
             .get("/me")
             .query(&[("fields", "id,name,picture{url}")])

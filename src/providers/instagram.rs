@@ -4,14 +4,12 @@
 //! through containers (image, carousel, reel, story) that Instagram fetches from our public URL,
 //! checked until finished, then published; the comment chain as comments on the post.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::meta::{self, ContainerState, Containers, Graph, Listed};
+use super::meta::{self, ContainerState, Containers, Graph, Listed, SelfRenewing};
 use super::oauth2::{Endpoints, TokenGrant};
 use super::settings::{self, SettingsSpec};
 use super::{
@@ -166,18 +164,6 @@ fn form<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-#[derive(Deserialize)]
-struct Limit {
-    #[serde(default)]
-    quota_usage: i64,
-    config: LimitConfig,
-}
-
-#[derive(Deserialize)]
-struct LimitConfig {
-    quota_total: i64,
-}
-
 /// Publishes on the account `user`: the post through its container, or a comment on it.
 async fn publish_on(
     ctx: &Ctx<'_>,
@@ -205,25 +191,7 @@ async fn publish_on(
     for m in &post.media {
         medium::check_fetchable(ctx, info, &m.path)?;
     }
-    // The account's quota counts what every app published in the last 24 hours.
-    let limit: Listed<Limit> = graph
-        .get(&format!("/{user}/content_publishing_limit"))
-        .query(&[("fields", "config,quota_usage")])
-        .read()
-        .await?;
-    if let Some(l) = limit
-        .data
-        .first()
-        .filter(|l| l.quota_usage >= l.config.quota_total)
-    {
-        return Err(ProviderError::RetryLater {
-            message: format!(
-                "Instagram allows {} posts in 24 hours and this account used them",
-                l.config.quota_total
-            ),
-            after: Some(Duration::from_secs(3600)),
-        });
-    }
+    meta::check_quota(graph, &format!("/{user}/content_publishing_limit")).await?;
     let story = settings.post_type == PostType::Story;
     let mut fields = match post.media.as_slice() {
         [one] => media_fields(one, story, false),
@@ -414,18 +382,9 @@ impl Provider for Instagram {
         app: &AppCredentials,
         grant: TokenGrant,
     ) -> Result<ConnectedAccount, ProviderError> {
-        let long = meta::long_lived(
-            self,
-            ctx,
-            FACEBOOK_LOGIN.token,
-            &[
-                ("grant_type", "fb_exchange_token"),
-                ("client_id", &app.client_id),
-                ("client_secret", &app.client_secret),
-                ("fb_exchange_token", &grant.access_token),
-            ],
-        )
-        .await?;
+        let long =
+            meta::facebook_long_lived(self, ctx, FACEBOOK_LOGIN.token, app, &grant.access_token)
+                .await?;
         let me: Value = facebook_graph(ctx, &long.access_token)
             .get("/me")
             .query(&[("fields", "id,name")])
@@ -563,6 +522,12 @@ static STANDALONE_INFO: ProviderInfo = ProviderInfo {
     ..INFO
 };
 
+static TOKENS: SelfRenewing = SelfRenewing {
+    host: INSTAGRAM_GRAPH,
+    exchange: "ig_exchange_token",
+    refresh: "ig_refresh_token",
+};
+
 static INSTAGRAM_LOGIN: Endpoints = Endpoints {
     authorize: "https://www.instagram.com/oauth/authorize",
     token: "https://api.instagram.com/oauth/access_token",
@@ -600,17 +565,7 @@ impl Provider for InstagramStandalone {
         app: &AppCredentials,
         grant: TokenGrant,
     ) -> Result<ConnectedAccount, ProviderError> {
-        let long = meta::long_lived(
-            self,
-            ctx,
-            &format!("{INSTAGRAM_GRAPH}/access_token"),
-            &[
-                ("grant_type", "ig_exchange_token"),
-                ("client_secret", &app.client_secret),
-                ("access_token", &grant.access_token),
-            ],
-        )
-        .await?;
+        let long = TOKENS.exchange(self, ctx, app, &grant.access_token).await?;
         let me: Value = instagram_graph(ctx, &long.access_token)
             .get("/me")
             .query(&[(
@@ -636,32 +591,14 @@ impl Provider for InstagramStandalone {
             picture: me["profile_picture_url"].as_str().map(str::to_owned),
             username,
             // The long-lived token itself is renewed: there is no refresh token.
-            tokens: Tokens {
-                access_token: long.access_token,
-                refresh_token: None,
-                expires_in: long.expires_in,
-            },
+            tokens: long,
             instance_url: None,
             additional_settings: Vec::new(),
         })
     }
 
     async fn refresh(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
-        let renewed = meta::long_lived(
-            self,
-            ctx,
-            &format!("{INSTAGRAM_GRAPH}/refresh_access_token"),
-            &[
-                ("grant_type", "ig_refresh_token"),
-                ("access_token", &auth.access_token),
-            ],
-        )
-        .await?;
-        Ok(Tokens {
-            access_token: renewed.access_token,
-            refresh_token: None,
-            expires_in: renewed.expires_in,
-        })
+        TOKENS.renew(self, ctx, &auth.access_token).await
     }
 
     async fn publish(

@@ -172,6 +172,105 @@ pub async fn long_lived(
         .await
 }
 
+/// Refuses to publish (retry in an hour) when the account used its publishing quota at
+/// `path` (`content_publishing_limit`, `threads_publishing_limit`), which counts every app's
+/// posts of the last 24 hours.
+pub async fn check_quota(graph: &Graph<'_>, path: &str) -> Result<(), ProviderError> {
+    #[derive(Deserialize)]
+    struct Limit {
+        #[serde(default)]
+        quota_usage: i64,
+        config: LimitConfig,
+    }
+    #[derive(Deserialize)]
+    struct LimitConfig {
+        quota_total: i64,
+    }
+    let limit: Listed<Limit> = graph
+        .get(path)
+        .query(&[("fields", "quota_usage,config")])
+        .read()
+        .await?;
+    match limit.data.first() {
+        Some(l) if l.quota_usage >= l.config.quota_total => Err(ProviderError::RetryLater {
+            message: format!(
+                "{} allows {} posts in 24 hours and this account used them",
+                graph.api.name(),
+                l.config.quota_total
+            ),
+            after: Some(std::time::Duration::from_secs(3600)),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A token Meta renews itself, with no refresh token (Instagram Login, Threads): a short-lived
+/// token is exchanged for a 60-day one at `{host}/access_token`, which is renewed at
+/// `{host}/refresh_access_token` before it ends.
+pub struct SelfRenewing {
+    pub host: &'static str,
+    /// `ig_exchange_token`, `th_exchange_token`.
+    pub exchange: &'static str,
+    /// `ig_refresh_token`, `th_refresh_token`.
+    pub refresh: &'static str,
+}
+
+impl SelfRenewing {
+    /// The long-lived token for a short-lived one.
+    pub async fn exchange(
+        &self,
+        provider: &dyn Provider,
+        ctx: &Ctx<'_>,
+        app: &super::AppCredentials,
+        short: &str,
+    ) -> Result<super::Tokens, ProviderError> {
+        let query = [
+            ("grant_type", self.exchange),
+            ("client_secret", app.client_secret.as_str()),
+            ("access_token", short),
+        ];
+        let url = format!("{}/access_token", self.host);
+        Ok(renewable(long_lived(provider, ctx, &url, &query).await?))
+    }
+
+    /// The token renewed for another 60 days.
+    pub async fn renew(
+        &self,
+        provider: &dyn Provider,
+        ctx: &Ctx<'_>,
+        token: &str,
+    ) -> Result<super::Tokens, ProviderError> {
+        let url = format!("{}/refresh_access_token", self.host);
+        let query = [("grant_type", self.refresh), ("access_token", token)];
+        Ok(renewable(long_lived(provider, ctx, &url, &query).await?))
+    }
+}
+
+fn renewable(grant: TokenGrant) -> super::Tokens {
+    super::Tokens {
+        access_token: grant.access_token,
+        refresh_token: None,
+        expires_in: grant.expires_in,
+    }
+}
+
+/// Facebook Login's long-lived user token (`fb_exchange_token`) for a short-lived one.
+pub async fn facebook_long_lived(
+    provider: &dyn Provider,
+    ctx: &Ctx<'_>,
+    token_url: &str,
+    app: &super::AppCredentials,
+    short: &str,
+) -> Result<TokenGrant, ProviderError> {
+    let query = [
+        ("grant_type", "fb_exchange_token"),
+        ("client_id", app.client_id.as_str()),
+        ("client_secret", app.client_secret.as_str()),
+        ("fb_exchange_token", short),
+    ];
+    long_lived(provider, ctx, token_url, &query).await
+}
+
 /// Where a network keeps its containers (Instagram: `media`, Threads: `threads`).
 pub struct Containers {
     pub create: &'static str,

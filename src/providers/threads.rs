@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::meta::{self, ContainerState, Containers, Graph, Listed};
+use super::meta::{self, ContainerState, Containers, Graph, SelfRenewing};
 use super::oauth2::{Endpoints, TokenGrant};
 use super::{
     AnalyticsSeries, AppCredentials, ChannelAuth, ConnectedAccount, Ctx, EnvCredentials,
@@ -66,6 +66,12 @@ static ENDPOINTS: Endpoints = Endpoints {
     ..Endpoints::DEFAULT
 };
 
+static TOKENS: SelfRenewing = SelfRenewing {
+    host: GRAPH,
+    exchange: "th_exchange_token",
+    refresh: "th_refresh_token",
+};
+
 static CONTAINERS: Containers = Containers {
     create: "threads",
     publish: "threads_publish",
@@ -80,18 +86,6 @@ struct Me {
     name: Option<String>,
     #[serde(default)]
     threads_profile_picture_url: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Limit {
-    #[serde(default)]
-    quota_usage: i64,
-    config: LimitConfig,
-}
-
-#[derive(Deserialize)]
-struct LimitConfig {
-    quota_total: i64,
 }
 
 fn graph<'a>(ctx: &'a Ctx<'a>, token: &'a str) -> Graph<'a> {
@@ -162,17 +156,7 @@ impl Provider for Threads {
         app: &AppCredentials,
         grant: TokenGrant,
     ) -> Result<ConnectedAccount, ProviderError> {
-        let long = meta::long_lived(
-            self,
-            ctx,
-            &format!("{GRAPH}/access_token"),
-            &[
-                ("grant_type", "th_exchange_token"),
-                ("client_secret", &app.client_secret),
-                ("access_token", &grant.access_token),
-            ],
-        )
-        .await?;
+        let long = TOKENS.exchange(self, ctx, app, &grant.access_token).await?;
         let me: Me = graph(ctx, &long.access_token)
             .get("/me")
             .query(&[("fields", "id,username,name,threads_profile_picture_url")])
@@ -187,11 +171,7 @@ impl Provider for Threads {
             picture: me.threads_profile_picture_url,
             username: Some(me.username),
             // The long-lived token itself is renewed: there is no refresh token.
-            tokens: Tokens {
-                access_token: long.access_token,
-                refresh_token: None,
-                expires_in: long.expires_in,
-            },
+            tokens: long,
             instance_url: None,
             additional_settings: Vec::new(),
         })
@@ -199,21 +179,7 @@ impl Provider for Threads {
 
     async fn refresh(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
         require_app(self, auth.app.as_ref())?;
-        let renewed = meta::long_lived(
-            self,
-            ctx,
-            &format!("{GRAPH}/refresh_access_token"),
-            &[
-                ("grant_type", "th_refresh_token"),
-                ("access_token", &auth.access_token),
-            ],
-        )
-        .await?;
-        Ok(Tokens {
-            access_token: renewed.access_token,
-            refresh_token: None,
-            expires_in: renewed.expires_in,
-        })
+        TOKENS.renew(self, ctx, &auth.access_token).await
     }
 
     async fn publish(
@@ -226,25 +192,7 @@ impl Provider for Threads {
         let graph = graph(ctx, &auth.access_token);
         let user = &auth.internal_id;
         if reply_to.is_none() {
-            // The account's own quota also counts what other apps published.
-            let limit: Listed<Limit> = graph
-                .get(&format!("/{user}/threads_publishing_limit"))
-                .query(&[("fields", "quota_usage,config")])
-                .read()
-                .await?;
-            if let Some(l) = limit
-                .data
-                .first()
-                .filter(|l| l.quota_usage >= l.config.quota_total)
-            {
-                return Err(ProviderError::RetryLater {
-                    message: format!(
-                        "Threads allows {} posts in 24 hours and this profile used them",
-                        l.config.quota_total
-                    ),
-                    after: Some(std::time::Duration::from_secs(3600)),
-                });
-            }
+            meta::check_quota(&graph, &format!("/{user}/threads_publishing_limit")).await?;
         }
         let parent = reply_to.map(|t| t.parent.id.as_str());
         let created = container(ctx, &graph, user, post, parent).await?;
