@@ -520,6 +520,20 @@ impl TestApp {
         media: Vec<MediaItem>,
         thread: Option<&Thread>,
     ) -> Result<Published, socialgate::providers::ProviderError> {
+        let settings = Value::Object(Default::default());
+        self.publish_with(channel, text, media, settings, thread)
+            .await
+    }
+
+    /// Publishes with these post settings (`post_type`, …).
+    pub async fn publish_with(
+        &self,
+        channel: &Channel,
+        text: &str,
+        media: Vec<MediaItem>,
+        settings: Value,
+        thread: Option<&Thread>,
+    ) -> Result<Published, socialgate::providers::ProviderError> {
         let provider = channel.provider().unwrap();
         let auth = channels::fresh_auth(&self.state.ctx(), &self.state.keys, channel)
             .await
@@ -530,7 +544,7 @@ impl TestApp {
         let post = PostDetails {
             id: socialgate::crypto::new_id(),
             message: text.to_owned(),
-            settings: Value::Object(Default::default()),
+            settings,
             media,
         };
         let ctx = self.state.ctx();

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use socialgate::db::schema::integrations;
+use socialgate::providers::MediaItem;
 use wiremock::MockServer;
 
 use crate::fakes::{PNG, facebook};
@@ -179,4 +180,118 @@ async fn an_account_without_pages_is_told_why_and_media_that_meta_cannot_reach_i
         )
         .await;
     assert!(!html.contains("Facebook Page fetches media"), "{html}");
+}
+
+#[actix_web::test]
+async fn several_photos_a_video_and_stories_each_take_their_own_path() {
+    let graph = MockServer::start().await;
+    let app = spawn_app_with(&[("SOCIALGATE_PROVIDER_HOSTS", &facebook::hosts(&graph))]).await;
+    let Tenant { key, org, .. } = app.tenant("ada@example.com").await;
+    facebook::mount_login(
+        &graph,
+        "/postiz/integrations/social/facebook",
+        vec![facebook::page("p-1", "Ada's Bakery", "page-token-1")],
+    )
+    .await;
+    facebook::mount_page(&graph).await;
+    let id = facebook::connect(&app, &key, &org, &graph, "facebook", "p-1").await;
+    let channel = app.channel(&org, &id).await;
+    let file = |name: &str, kind: &str| MediaItem {
+        kind: kind.into(),
+        path: format!("{}/files/{name}", graph.uri()),
+        alt: None,
+        thumbnail: None,
+        dimensions: None,
+    };
+
+    let album = app
+        .publish_with(
+            &channel,
+            "Two loaves",
+            vec![file("a.png", "image"), file("b.png", "image")],
+            json!({ "url": "https://bakery.example/menu" }),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(album.url, "https://www.facebook.com/p-1_101");
+    let requests = graph.received_requests().await.unwrap();
+    let unpublished = requests
+        .iter()
+        .filter(|r| {
+            r.url.path() == facebook::v("/p-1/photos")
+                && facebook::form_has(r, "published", "false")
+        })
+        .count();
+    assert_eq!(unpublished, 2, "each photo goes up unpublished first");
+    let feed = requests
+        .iter()
+        .find(|r| r.url.path() == facebook::v("/p-1/feed"))
+        .unwrap();
+    assert!(facebook::form_has(
+        feed,
+        "attached_media[0]",
+        r#"{"media_fbid":"ph-9"}"#
+    ));
+    assert!(facebook::form_has(
+        feed,
+        "attached_media[1]",
+        r#"{"media_fbid":"ph-9"}"#
+    ));
+    assert!(facebook::form_has(
+        feed,
+        "link",
+        "https://bakery.example/menu"
+    ));
+
+    let video = app
+        .publish_with(
+            &channel,
+            "Kneading",
+            vec![file("v.mp4", "video")],
+            json!({}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(video.url, "https://www.facebook.com/ada/videos/vid-1/");
+    let requests = graph.received_requests().await.unwrap();
+    let upload = requests
+        .iter()
+        .find(|r| r.url.path() == facebook::v("/p-1/videos"))
+        .unwrap();
+    assert!(facebook::form_has(
+        upload,
+        "file_url",
+        &format!("{}/files/v.mp4", graph.uri())
+    ));
+    assert!(facebook::form_has(upload, "description", "Kneading"));
+
+    let story = json!({ "post_type": "story" });
+    let photo_story = app
+        .publish_with(
+            &channel,
+            "",
+            vec![file("a.png", "image")],
+            story.clone(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(photo_story.id, "1234", "a numeric id is read as text");
+    assert_eq!(photo_story.url, "https://www.facebook.com/stories/1234");
+    let video_story = app
+        .publish_with(&channel, "", vec![file("v.mp4", "video")], story, None)
+        .await
+        .unwrap();
+    assert_eq!(video_story.id, "5678");
+    let requests = graph.received_requests().await.unwrap();
+    let fetched = requests
+        .iter()
+        .find(|r| r.url.path() == format!("/video-upload/{}/vs-1", facebook::VERSION))
+        .expect("Meta was told where to fetch the video");
+    assert_eq!(
+        fetched.headers["file_url"].to_str().unwrap(),
+        format!("{}/files/v.mp4", graph.uri())
+    );
 }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use socialgate::db::schema::integrations;
-use socialgate::providers::ProviderError;
+use socialgate::providers::{MediaItem, ProviderError};
 use wiremock::MockServer;
 
 use crate::fakes::{PNG, facebook, instagram};
@@ -270,4 +270,124 @@ async fn instagram_login_connects_and_the_sweep_renews_its_token() {
     })
     .await;
     worker.stop().await;
+}
+
+#[actix_web::test]
+async fn carousels_reels_and_stories_are_built_from_their_containers() {
+    let graph = MockServer::start().await;
+    let app = spawn_app_with(&[("SOCIALGATE_PROVIDER_HOSTS", &facebook::hosts(&graph))]).await;
+    let tenant = app.tenant("ada@example.com").await;
+    let id = business(&app, &graph, &tenant, 3).await;
+    let channel = app.channel(&tenant.org, &id).await;
+    let file = |name: &str, kind: &str| MediaItem {
+        kind: kind.into(),
+        path: format!("{}/files/{name}", graph.uri()),
+        alt: None,
+        thumbnail: None,
+        dimensions: None,
+    };
+    let carousel = app
+        .publish_with(
+            &channel,
+            "Two loaves",
+            vec![file("a.png", "image"), file("v.mp4", "video")],
+            json!({}),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(carousel.url, "https://www.instagram.com/p/m-carousel/");
+    let reel = app
+        .publish_with(
+            &channel,
+            "Kneading",
+            vec![file("v.mp4", "video")],
+            json!({ "is_trial_reel": true }),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(reel.id, "m-reel");
+    let story = app
+        .publish_with(
+            &channel,
+            "",
+            vec![file("a.png", "image")],
+            json!({ "post_type": "story" }),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(story.id, "m-story");
+    let containers: Vec<_> = graph
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == facebook::v("/ig-1/media"))
+        .collect();
+    let items: Vec<_> = containers
+        .iter()
+        .filter(|r| facebook::form_has(r, "is_carousel_item", "true"))
+        .collect();
+    assert_eq!(items.len(), 2);
+    assert!(
+        items
+            .iter()
+            .all(|r| !url::form_urlencoded::parse(&r.body).any(|(k, _)| k == "caption"))
+    );
+    assert!(facebook::form_has(items[1], "media_type", "VIDEO"));
+    let parent = containers
+        .iter()
+        .find(|r| facebook::form_has(r, "media_type", "CAROUSEL"))
+        .unwrap();
+    assert!(facebook::form_has(parent, "children", "c-item,c-item"));
+    assert!(facebook::form_has(parent, "caption", "Two loaves"));
+    let reel = containers
+        .iter()
+        .find(|r| facebook::form_has(r, "media_type", "REELS"))
+        .unwrap();
+    assert!(facebook::form_has(
+        reel,
+        "trial_params",
+        r#"{"graduation_strategy":"MANUAL"}"#
+    ));
+    assert!(
+        containers
+            .iter()
+            .any(|r| facebook::form_has(r, "media_type", "STORIES"))
+    );
+
+    let (status, series) = app
+        .api_get(&tenant.key, &format!("/analytics/{id}?date=7"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{series}");
+    assert_eq!(series[0]["label"], "Reach");
+    assert_eq!(series[0]["data"][0]["total"], "12");
+}
+
+#[actix_web::test]
+async fn media_instagram_cannot_fetch_fails_with_its_reason() {
+    let graph = MockServer::start().await;
+    let app = spawn_app_with(&[("SOCIALGATE_PROVIDER_HOSTS", &facebook::hosts(&graph))]).await;
+    let tenant = app.tenant("ada@example.com").await;
+    let id = business(&app, &graph, &tenant, 3).await;
+    let channel = app.channel(&tenant.org, &id).await;
+    wiremock::Mock::given(wiremock::matchers::path(facebook::v("/ig-1/media")))
+        .respond_with(wiremock::ResponseTemplate::new(400).set_body_json(json!({ "error": {
+            "message": "Media download has failed.", "type": "OAuthException", "code": 9004,
+            "error_subcode": 2207052, "is_transient": false,
+            "error_user_title": "Media download failed",
+            "error_user_msg": "The media could not be fetched from this URI", "fbtrace_id": "Ig9"
+        }})))
+        .with_priority(1)
+        .mount(&graph)
+        .await;
+    let cat = crate::fakes::image(&format!("{}/files/cat.png", graph.uri()), None);
+    let failed = app.publish(&channel, "Bread", vec![cat], None).await;
+    assert!(
+        matches!(&failed, Err(ProviderError::BadBody(m))
+            if m.contains("could not fetch the media") && m.contains("could not be fetched from this URI")),
+        "{failed:?}"
+    );
 }

@@ -208,3 +208,43 @@ async fn a_profile_over_its_publishing_quota_waits_instead_of_failing() {
         .any(|r| r.url.path() == "/v1.0/th-42/threads");
     assert!(!created, "nothing is created over the quota");
 }
+
+#[actix_web::test]
+async fn several_pictures_go_out_as_one_carousel() {
+    let server = MockServer::start().await;
+    let app = spawn_app_with(&[("SOCIALGATE_PROVIDER_HOSTS", &threads::hosts(&server))]).await;
+    let Tenant { key, org, .. } = app.tenant("ada@example.com").await;
+    threads::mount_login(&server).await;
+    threads::mount_publishing(&server, 4).await;
+    let id = threads::connect(&app, &key, &org, &server).await;
+    let channel = app.channel(&org, &id).await;
+    let picture = |name: &str| crate::fakes::image(&format!("{}/files/{name}", server.uri()), None);
+    let carousel = app
+        .publish(
+            &channel,
+            "Two loaves",
+            vec![picture("a.png"), picture("b.png")],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(carousel.url, "https://www.threads.net/@ada/post/m-carousel");
+    let requests = server.received_requests().await.unwrap();
+    let containers: Vec<_> = requests
+        .iter()
+        .filter(|r| r.url.path() == "/v1.0/th-42/threads")
+        .collect();
+    assert_eq!(
+        containers
+            .iter()
+            .filter(|r| facebook::form_has(r, "is_carousel_item", "true"))
+            .count(),
+        2
+    );
+    let parent = containers
+        .iter()
+        .find(|r| facebook::form_has(r, "media_type", "CAROUSEL"))
+        .unwrap();
+    assert!(facebook::form_has(parent, "children", "c-item,c-item"));
+    assert!(facebook::form_has(parent, "text", "Two loaves"));
+}

@@ -15,7 +15,7 @@ pub const VERSION: &str = "v27.0";
 /// The `SOCIALGATE_PROVIDER_HOSTS` value that sends Facebook's hosts to the fake.
 pub fn hosts(graph: &MockServer) -> String {
     format!(
-        "www.facebook.com={0} graph.facebook.com={0} graph-video.facebook.com={0}",
+        "www.facebook.com={0} graph.facebook.com={0} graph-video.facebook.com={0} rupload.facebook.com={0}",
         graph.uri()
     )
 }
@@ -159,6 +159,69 @@ pub async fn mount_page(graph: &MockServer) {
         ]})))
         .mount(graph)
         .await;
+    Mock::given(method("POST"))
+        .and(path(v("/p-1/videos")))
+        .and(token())
+        .and(|req: &Request| url::form_urlencoded::parse(&req.body).any(|(k, _)| k == "file_url"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "id": "vid-1" })))
+        .mount(graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(v("/p-1/photo_stories")))
+        .and(token())
+        .and(|req: &Request| form_has(req, "photo_id", "ph-9"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "success": true, "post_id": 1234 })),
+        )
+        .mount(graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(v("/p-1/video_stories")))
+        .and(token())
+        .and(|req: &Request| form_has(req, "upload_phase", "start"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "video_id": "vs-1",
+            "upload_url": format!("https://rupload.facebook.com/video-upload/{VERSION}/vs-1")
+        })))
+        .mount(graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/video-upload/{VERSION}/vs-1")))
+        .and(wiremock::matchers::header(
+            "authorization",
+            "OAuth page-token-1",
+        ))
+        .and(wiremock::matchers::header_exists("file_url"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "success": true })))
+        .mount(graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(v("/p-1/video_stories")))
+        .and(token())
+        .and(|req: &Request| {
+            form_has(req, "upload_phase", "finish") && form_has(req, "video_id", "vs-1")
+        })
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "success": true, "post_id": "5678" })),
+        )
+        .mount(graph)
+        .await;
+    for (id, link) in [
+        ("vid-1", "/ada/videos/vid-1/".to_owned()),
+        ("1234", "https://www.facebook.com/stories/1234".to_owned()),
+        ("5678", "https://www.facebook.com/stories/5678".to_owned()),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(v(&format!("/{id}"))))
+            .and(query_param("fields", "permalink_url"))
+            .and(token())
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({ "id": id, "permalink_url": link })),
+            )
+            .mount(graph)
+            .await;
+    }
     // Any page call with another token: what Meta answers to a token it does not take here.
     Mock::given(wiremock::matchers::path_regex(format!("^/{VERSION}/p-1")))
         .respond_with(error(
