@@ -119,7 +119,13 @@ struct PageRow {
 }
 
 fn graph<'a>(ctx: &'a Ctx<'a>, token: &'a str) -> Graph<'a> {
-    Graph::new(&Facebook, ctx, GRAPH, meta::graph_version(ctx), token)
+    Graph::new(
+        &Facebook,
+        ctx,
+        GRAPH,
+        meta::graph_version(ctx.config),
+        token,
+    )
 }
 
 async fn managed_pages(ctx: &Ctx<'_>, user_token: &str) -> Result<Vec<PageRow>, ProviderError> {
@@ -202,12 +208,17 @@ async fn feed_post(
     let (answer, field) = match urls {
         [url] if video => {
             let token = graph.token();
-            let uploaded: Value =
-                Graph::new(&Facebook, ctx, GRAPH_VIDEO, meta::graph_version(ctx), token)
-                    .post(&format!("/{page}/videos"))
-                    .form(&[("file_url", url), ("description", text)])
-                    .read()
-                    .await?;
+            let uploaded: Value = Graph::new(
+                &Facebook,
+                ctx,
+                GRAPH_VIDEO,
+                meta::graph_version(ctx.config),
+                token,
+            )
+            .post(&format!("/{page}/videos"))
+            .form(&[("file_url", url), ("description", text)])
+            .read()
+            .await?;
             (uploaded, "id")
         }
         [url] => {

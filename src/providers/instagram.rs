@@ -1,28 +1,28 @@
-//! Instagram, two ways in: `instagram` (a Business or Creator account linked to a Facebook
-//! Page, through Facebook Login and the page pick; the channel keeps the page's token) and
-//! `instagram-standalone` (Instagram Login, a 60-day token renewed before it ends). Both publish
-//! through containers (image, carousel, reel, story) that Instagram fetches from our public URL,
-//! checked until finished, then published; the comment chain as comments on the post.
+//! Instagram through a Facebook Page: a Business or Creator account linked to a page, picked
+//! after Facebook Login; the channel keeps the page's token. Publishing (shared with
+//! `instagram_standalone`) goes through containers (image, carousel, reel, story) that
+//! Instagram fetches from our public URL, checked until finished, then published; the comment
+//! chain as comments on the post.
 
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::meta::{self, ContainerState, Containers, Graph, Listed, SelfRenewing};
+use super::meta::{self, ContainerState, Containers, Graph, Listed};
 use super::oauth2::{Endpoints, TokenGrant};
 use super::settings::{self, SettingsSpec};
 use super::{
     AnalyticsSeries, AppCredentials, ChannelAuth, ConnectedAccount, Ctx, EnvCredentials, MediaItem,
     MediaRules, Page, PendingChecks, PostDetails, PostOutcome, Provider, ProviderError,
-    ProviderInfo, Published, RefreshPolicy, Thread, Tokens, medium,
+    ProviderInfo, Published, Thread, Tokens, medium,
 };
 
 /// Instagram's rule, shown to writers and used to refuse a post before its time.
-const RULES: &str =
+pub(super) const RULES: &str =
     "Instagram should have at least one attachment, if it's a story, it can have only one picture";
 
-static CONTAINERS: Containers = Containers {
+pub(super) static CONTAINERS: Containers = Containers {
     create: "media",
     publish: "media_publish",
     status_fields: "status_code,status",
@@ -108,7 +108,7 @@ impl InstagramSettings {
 }
 
 /// Settings and media checked together, before the post is accepted.
-fn check_chain(info: &ProviderInfo, chain: &[PostDetails]) -> Result<(), String> {
+pub(super) fn check_chain(info: &ProviderInfo, chain: &[PostDetails]) -> Result<(), String> {
     let Some(first) = chain.first() else {
         return Ok(());
     };
@@ -165,7 +165,7 @@ fn form<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)
 }
 
 /// Publishes on the account `user`: the post through its container, or a comment on it.
-async fn publish_on(
+pub(super) async fn publish_on(
     ctx: &Ctx<'_>,
     info: &ProviderInfo,
     graph: &Graph<'_>,
@@ -237,7 +237,7 @@ async fn publish_on(
     }
 }
 
-async fn account_insights(
+pub(super) async fn account_insights(
     graph: &Graph<'_>,
     user: &str,
     days: u32,
@@ -262,7 +262,7 @@ pub struct Instagram;
 
 const FACEBOOK_GRAPH: &str = "https://graph.facebook.com";
 
-static INFO: ProviderInfo = ProviderInfo {
+pub(super) static INFO: ProviderInfo = ProviderInfo {
     identifier: "instagram",
     name: "Instagram",
     scopes: &[
@@ -334,7 +334,7 @@ fn facebook_graph<'a>(ctx: &'a Ctx<'a>, token: &'a str) -> Graph<'a> {
         &Instagram,
         ctx,
         FACEBOOK_GRAPH,
-        meta::graph_version(ctx),
+        meta::graph_version(ctx.config),
         token,
     )
 }
@@ -492,163 +492,5 @@ impl Provider for Instagram {
 
     fn classify(&self, _status: u16, body: &str) -> Option<ProviderError> {
         meta::classify(INFO.name, body)
-    }
-}
-
-/// Instagram through Instagram Login (its own Consumer app): no Facebook Page needed.
-pub struct InstagramStandalone;
-
-const INSTAGRAM_GRAPH: &str = "https://graph.instagram.com";
-
-static STANDALONE_INFO: ProviderInfo = ProviderInfo {
-    identifier: "instagram-standalone",
-    name: "Instagram (Standalone)",
-    scopes: &[
-        "instagram_business_basic",
-        "instagram_business_content_publish",
-        "instagram_business_manage_comments",
-        "instagram_business_manage_insights",
-    ],
-    between_steps: false,
-    refresh: RefreshPolicy::BeforeExpiry,
-    env: Some(EnvCredentials {
-        client_id: "INSTAGRAM_APP_ID",
-        client_secret: "INSTAGRAM_APP_SECRET",
-        instance_url: None,
-    }),
-    api_base: INSTAGRAM_GRAPH,
-    summary: "Instagram Login with a separate Instagram app, a 60-day token renewed before it ends",
-    no_pages: "",
-    ..INFO
-};
-
-static TOKENS: SelfRenewing = SelfRenewing {
-    host: INSTAGRAM_GRAPH,
-    exchange: "ig_exchange_token",
-    refresh: "ig_refresh_token",
-};
-
-static INSTAGRAM_LOGIN: Endpoints = Endpoints {
-    authorize: "https://www.instagram.com/oauth/authorize",
-    token: "https://api.instagram.com/oauth/access_token",
-    scope_separator: ",",
-    ..Endpoints::DEFAULT
-};
-
-fn instagram_graph<'a>(ctx: &'a Ctx<'a>, token: &'a str) -> Graph<'a> {
-    Graph::new(
-        &InstagramStandalone,
-        ctx,
-        INSTAGRAM_GRAPH,
-        meta::graph_version(ctx),
-        token,
-    )
-}
-
-#[async_trait]
-impl Provider for InstagramStandalone {
-    fn info(&self) -> &'static ProviderInfo {
-        &STANDALONE_INFO
-    }
-
-    fn check_validity(&self, chain: &[PostDetails]) -> Result<(), String> {
-        check_chain(&STANDALONE_INFO, chain)
-    }
-
-    fn oauth2(&self) -> Option<&'static Endpoints> {
-        Some(&INSTAGRAM_LOGIN)
-    }
-
-    async fn account(
-        &self,
-        ctx: &Ctx<'_>,
-        app: &AppCredentials,
-        grant: TokenGrant,
-    ) -> Result<ConnectedAccount, ProviderError> {
-        let long = TOKENS.exchange(self, ctx, app, &grant.access_token).await?;
-        let me: Value = instagram_graph(ctx, &long.access_token)
-            .get("/me")
-            .query(&[(
-                "fields",
-                "user_id,username,name,profile_picture_url,account_type",
-            )])
-            .read()
-            .await?;
-        let id = match &me["user_id"] {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            _ => me["id"].as_str().unwrap_or_default().to_owned(),
-        };
-        let username = me["username"].as_str().map(str::to_owned);
-        Ok(ConnectedAccount {
-            internal_id: id,
-            name: me["name"]
-                .as_str()
-                .filter(|n| !n.is_empty())
-                .map(str::to_owned)
-                .or_else(|| username.clone())
-                .unwrap_or_else(|| "Instagram".into()),
-            picture: me["profile_picture_url"].as_str().map(str::to_owned),
-            username,
-            // The long-lived token itself is renewed: there is no refresh token.
-            tokens: long,
-            instance_url: None,
-            additional_settings: Vec::new(),
-        })
-    }
-
-    async fn refresh(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
-        TOKENS.renew(self, ctx, &auth.access_token).await
-    }
-
-    async fn publish(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        reply_to: Option<&Thread>,
-    ) -> Result<PostOutcome, ProviderError> {
-        let graph = instagram_graph(ctx, &auth.access_token);
-        publish_on(
-            ctx,
-            &STANDALONE_INFO,
-            &graph,
-            &auth.internal_id,
-            post,
-            reply_to,
-        )
-        .await
-    }
-
-    async fn check_status(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        pending: &Value,
-    ) -> Result<PostOutcome, ProviderError> {
-        meta::advance(
-            &instagram_graph(ctx, &auth.access_token),
-            &CONTAINERS,
-            pending,
-        )
-        .await
-    }
-
-    async fn analytics(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        days: u32,
-    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
-        account_insights(
-            &instagram_graph(ctx, &auth.access_token),
-            &auth.internal_id,
-            days,
-        )
-        .await
-    }
-
-    fn classify(&self, _status: u16, body: &str) -> Option<ProviderError> {
-        meta::classify(STANDALONE_INFO.name, body)
     }
 }

@@ -12,9 +12,9 @@ use super::{AnalyticsPoint, AnalyticsSeries, Ctx, Provider, ProviderError, Publi
 /// The Graph version used when the operator names none.
 pub const GRAPH_VERSION: &str = "v27.0";
 
-/// `SOCIALGATE_META_GRAPH_VERSION` (`v23.0`), else the default.
-pub fn graph_version(ctx: &Ctx<'_>) -> String {
-    ctx.config
+/// `SOCIALGATE_META_GRAPH_VERSION` (`v27.0`), else the default.
+pub fn graph_version(config: &crate::config::Config) -> String {
+    config
         .providers
         .env
         .get("SOCIALGATE_META_GRAPH_VERSION")
@@ -401,6 +401,24 @@ mod tests {
             "code": code, "error_subcode": subcode, "fbtrace_id": "A1"
         }});
         classify("Facebook", &body.to_string()).unwrap()
+    }
+
+    #[test]
+    fn the_graph_version_is_the_operators_when_it_is_one() {
+        for (set, used) in [
+            ("v25.0", "v25.0"),
+            ("25", GRAPH_VERSION),
+            ("v2x.0", GRAPH_VERSION),
+            ("v25.", GRAPH_VERSION),
+            ("", GRAPH_VERSION),
+        ] {
+            let value = set.to_owned();
+            let config = crate::config::Config::from_lookup(move |n| {
+                (n == "SOCIALGATE_META_GRAPH_VERSION").then(|| value.clone())
+            })
+            .unwrap();
+            assert_eq!(graph_version(&config), used, "{set:?}");
+        }
     }
 
     #[test]

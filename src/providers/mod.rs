@@ -8,6 +8,8 @@ pub mod error;
 pub mod facebook;
 pub mod http;
 pub mod instagram;
+pub mod instagram_standalone;
+pub mod markdown;
 pub mod mastodon;
 pub mod medium;
 pub mod meta;
@@ -627,7 +629,7 @@ pub static ALL: &[&dyn Provider] = &[
     &bluesky::Bluesky,
     &facebook::Facebook,
     &instagram::Instagram,
-    &instagram::InstagramStandalone,
+    &instagram_standalone::InstagramStandalone,
     &threads::Threads,
     #[cfg(feature = "network-sketch")]
     &sketch::Sketch,

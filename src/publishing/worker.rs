@@ -674,7 +674,8 @@ impl<'a> Publish<'a> {
     async fn details(&self, row: &Post, provider: &dyn Provider) -> Result<PostDetails, AppError> {
         let mut text = match provider.info().editor {
             Editor::Html => row.content.clone(),
-            Editor::Normal | Editor::Markdown => html_to_plain(&row.content),
+            Editor::Markdown => crate::providers::markdown::html_to_markdown(&row.content),
+            Editor::Normal => html_to_plain(&row.content),
         };
         while let Some(start) = text.find("(post:") {
             let Some(len) = text[start..].find(')') else {

@@ -248,3 +248,34 @@ async fn several_pictures_go_out_as_one_carousel() {
     assert!(facebook::form_has(parent, "children", "c-item,c-item"));
     assert!(facebook::form_has(parent, "text", "Two loaves"));
 }
+
+#[actix_web::test]
+async fn a_container_threads_could_not_process_fails_with_threads_reason() {
+    let server = MockServer::start().await;
+    let app = spawn_app_with(&[("SOCIALGATE_PROVIDER_HOSTS", &threads::hosts(&server))]).await;
+    let Tenant { key, org, .. } = app.tenant("ada@example.com").await;
+    threads::mount_login(&server).await;
+    threads::mount_publishing(&server, 4).await;
+    wiremock::Mock::given(wiremock::matchers::path("/v1.0/c-image"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(json!({
+            "id": "c-image", "status": "ERROR", "error_message": "FAILED_DOWNLOADING_VIDEO"
+        })))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let id = threads::connect(&app, &key, &org, &server).await;
+    let channel = app.channel(&org, &id).await;
+    let picture = crate::fakes::image(&format!("{}/files/a.png", server.uri()), None);
+    let failed = app.publish(&channel, "Bread", vec![picture], None).await;
+    assert!(
+        matches!(&failed, Err(ProviderError::BadBody(m)) if m.contains("FAILED_DOWNLOADING_VIDEO")),
+        "{failed:?}"
+    );
+    let published = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .any(|r| r.url.path() == "/v1.0/th-42/threads_publish");
+    assert!(!published, "a failed container is never published");
+}
