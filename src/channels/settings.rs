@@ -23,8 +23,6 @@ struct Offer {
     name: &'static str,
     logo: &'static str,
     unavailable: Option<String>,
-    /// Why media cannot reach this network from this installation (networks that fetch it).
-    warning: Option<String>,
 }
 
 #[derive(Template)]
@@ -33,6 +31,8 @@ struct ChannelsPage {
     shell: Shell,
     channels: Vec<Channel>,
     offers: Vec<Offer>,
+    /// Which offered networks cannot fetch media from this installation, and why.
+    media_warning: Option<String>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -63,11 +63,6 @@ async fn offers(state: &AppState, org_id: &str) -> Result<Vec<Offer>, AppError> 
                         identifier: p.info().identifier,
                         name: p.info().name,
                         logo: p.info().logo,
-                        warning: crate::providers::medium::unreachable_media(
-                            &config,
-                            p.info(),
-                            crate::providers::medium::media_base(&config),
-                        ),
                         unavailable: unavailable(&config, p, app.as_ref()).map(|r| r.to_string()),
                     })
                 })
@@ -88,9 +83,21 @@ async fn channels_page(
         .db
         .run(move |conn| channels::list(conn, &org, None))
         .await?;
+    let offers = offers(state, &me.org.id).await?;
+    let fetching: Vec<&str> = offers
+        .iter()
+        .filter_map(|o| crate::providers::get(o.identifier))
+        .filter(|p| crate::providers::medium::fetches_from_outside(&state.config, p.info()))
+        .map(|p| p.info().name)
+        .collect();
+    let media_warning = crate::providers::medium::unreachable_by(
+        &fetching,
+        crate::providers::medium::media_base(&state.config),
+    );
     let page = ChannelsPage {
         shell: Shell::load(state, me, "channels").await?,
-        offers: offers(state, &me.org.id).await?,
+        offers,
+        media_warning,
         channels: list,
         notice,
         error,

@@ -234,22 +234,35 @@ fn reachable_from_internet(host: &url::Host<&str>) -> bool {
     }
 }
 
-/// Why a network that fetches media itself cannot fetch from `base` (our public URL or the
-/// bucket's), if it cannot: the URL is not reachable from the internet, and the network's API
-/// is not itself sent to a local address by `SOCIALGATE_PROVIDER_HOSTS` (a local fake can
-/// reach local media).
-pub fn unreachable_media(
-    config: &crate::config::Config,
-    info: &super::ProviderInfo,
-    base: &str,
-) -> Option<String> {
-    if !info.fetches_media {
+/// Why networks that fetch media themselves cannot reach `base` (our public URL or the
+/// bucket's), naming them: `base` is not reachable from the internet.
+pub fn unreachable_by(names: &[&str], base: &str) -> Option<String> {
+    let url = url::Url::parse(base).ok()?;
+    if names.is_empty() || reachable_from_internet(&url.host()?) {
         return None;
     }
-    let url = url::Url::parse(base).ok()?;
-    let host = url.host()?;
-    if reachable_from_internet(&host) {
-        return None;
+    let (they, verb) = match names {
+        [one] => ((*one).to_owned(), "fetches"),
+        [rest @ .., last] => (format!("{} and {last}", rest.join(", ")), "fetch"),
+        [] => return None,
+    };
+    let reach = if names.len() == 1 {
+        they.clone()
+    } else {
+        "they".to_owned()
+    };
+    Some(format!(
+        "{they} {verb} media from socialgate's public address, and {} cannot be reached from \
+         the internet: set SOCIALGATE_PUBLIC_URL (or SOCIALGATE_S3_PUBLIC_URL) to an address {reach} can reach",
+        url.host_str().unwrap_or(base)
+    ))
+}
+
+/// Whether this network fetches media itself and the platform is not sent to a local address
+/// by `SOCIALGATE_PROVIDER_HOSTS` (a local fake can reach local media).
+pub fn fetches_from_outside(config: &crate::config::Config, info: &super::ProviderInfo) -> bool {
+    if !info.fetches_media {
+        return false;
     }
     let platform_is_local = url::Url::parse(info.api_base)
         .ok()
@@ -259,16 +272,19 @@ pub fn unreachable_media(
         })
         .and_then(|base| base.host().map(|h| !reachable_from_internet(&h)))
         .unwrap_or(false);
-    if platform_is_local {
+    !platform_is_local
+}
+
+/// Why a network that fetches media itself cannot fetch from `base`, if it cannot.
+pub fn unreachable_media(
+    config: &crate::config::Config,
+    info: &super::ProviderInfo,
+    base: &str,
+) -> Option<String> {
+    if !fetches_from_outside(config, info) {
         return None;
     }
-    Some(format!(
-        "{} fetches media from socialgate's public address, and {} cannot be reached from the \
-         internet: set SOCIALGATE_PUBLIC_URL (or SOCIALGATE_S3_PUBLIC_URL) to an address {} can reach",
-        info.name,
-        url.host_str().unwrap_or(base),
-        info.name
-    ))
+    unreachable_by(&[info.name], base)
 }
 
 /// The media base URL of this installation: the bucket's public URL, or our own.
@@ -347,5 +363,11 @@ mod tests {
             ..crate::providers::ProviderInfo::DEFAULT
         };
         assert!(unreachable_media(&laptop, &other, "http://localhost/u").is_none());
+        let both = unreachable_by(&["Facebook Page", "Threads"], "http://localhost:8080").unwrap();
+        assert!(
+            both.starts_with("Facebook Page and Threads fetch media"),
+            "{both}"
+        );
+        assert!(both.ends_with("an address they can reach"), "{both}");
     }
 }
