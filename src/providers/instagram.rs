@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::meta::{self, ContainerState, Containers, Graph, Listed};
+use super::meta::{self, Containers, Graph, Listed};
 use super::oauth2::{Endpoints, TokenGrant};
 use super::settings::{self, SettingsSpec};
 use super::{
@@ -230,11 +230,7 @@ pub(super) async fn publish_on(
         }
     }
     let created = meta::create_container(graph, &CONTAINERS, user, &form(&fields)).await?;
-    let pending = meta::pending(user, &created);
-    match meta::container_state(graph, &CONTAINERS, &created).await? {
-        ContainerState::Finished => meta::advance(graph, &CONTAINERS, &pending).await,
-        ContainerState::InProgress => Ok(PostOutcome::Pending(pending)),
-    }
+    meta::advance(graph, &CONTAINERS, &meta::pending(user, &created)).await
 }
 
 pub(super) async fn account_insights(

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::meta::{self, ContainerState, Containers, Graph, SelfRenewing};
+use super::meta::{self, Containers, Graph, SelfRenewing};
 use super::oauth2::{Endpoints, TokenGrant};
 use super::{
     AnalyticsSeries, AppCredentials, ChannelAuth, ConnectedAccount, Ctx, EnvCredentials,
@@ -196,12 +196,8 @@ impl Provider for Threads {
         }
         let parent = reply_to.map(|t| t.parent.id.as_str());
         let created = container(ctx, &graph, user, post, parent).await?;
-        // Text is usually ready at once; media is checked again later.
-        let pending = meta::pending(user, &created);
-        match meta::container_state(&graph, &CONTAINERS, &created).await? {
-            ContainerState::Finished => meta::advance(&graph, &CONTAINERS, &pending).await,
-            ContainerState::InProgress => Ok(PostOutcome::Pending(pending)),
-        }
+        // Text is usually ready at once (published now); media is checked again later.
+        meta::advance(&graph, &CONTAINERS, &meta::pending(user, &created)).await
     }
 
     async fn check_status(

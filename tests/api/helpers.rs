@@ -437,6 +437,19 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// The id of the organization's channel of this network, as `GET /integrations` lists it.
+    pub async fn channel_id(&self, key: &str, network: &str) -> String {
+        let (_, list) = self.api_get(key, "/integrations").await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["identifier"] == network)
+            .unwrap_or_else(|| panic!("no {network} channel in {list}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// The URL `GET /public/v1/social/{provider}` answers with.
     pub async fn connect_url(&self, key: &str, provider_and_query: &str) -> String {
         let (status, body) = self

@@ -314,15 +314,7 @@ impl Network for X {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        let (_, list) = app.api_get(&tenant.key, "/integrations").await;
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["identifier"] == "x")
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        app.channel_id(&tenant.key, "x").await
     }
     async fn accept_posts(&self) {
         let signed = || x::signed(Some("42-access"), "access-secret");

@@ -240,13 +240,5 @@ pub async fn connect_standalone(
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    let (_, list) = app.api_get(key, "/integrations").await;
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["identifier"] == "instagram-standalone")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.channel_id(key, "instagram-standalone").await
 }

@@ -49,13 +49,5 @@ pub async fn connect(app: &TestApp, key: &str, org: &str, instance: &MockServer)
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let (_, list) = app.api_get(key, "/integrations").await;
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["identifier"] == "mastodon")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.channel_id(key, "mastodon").await
 }

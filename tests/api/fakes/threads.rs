@@ -208,13 +208,5 @@ pub async fn connect(app: &TestApp, key: &str, org: &str, server: &MockServer) -
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    let (_, list) = app.api_get(key, "/integrations").await;
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["identifier"] == "threads")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.channel_id(key, "threads").await
 }
