@@ -9,7 +9,6 @@ use std::time::Duration;
 use reqwest::{Method, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use super::error::truncate;
 use super::http::{classify, transport_error};
@@ -94,7 +93,8 @@ impl<'a> Api<'a> {
 
 enum Body {
     None,
-    Json(Value),
+    /// Serialized once, when the request is built.
+    Json(Vec<u8>),
     Form(Vec<(String, String)>),
     Multipart(reqwest::multipart::Form),
     Raw {
@@ -137,7 +137,7 @@ impl Request<'_> {
     }
 
     pub fn json(mut self, body: &impl Serialize) -> Self {
-        self.body = Body::Json(serde_json::to_value(body).unwrap_or(Value::Null));
+        self.body = Body::Json(serde_json::to_vec(body).unwrap_or_else(|_| b"null".to_vec()));
         self
     }
 
@@ -208,7 +208,9 @@ impl Request<'_> {
         }
         Ok(match self.body {
             Body::None => builder,
-            Body::Json(v) => builder.json(&v),
+            Body::Json(bytes) => builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(bytes),
             Body::Form(pairs) => builder.form(&pairs),
             Body::Multipart(form) => builder.multipart(form),
             Body::Raw { body, content_type } => builder

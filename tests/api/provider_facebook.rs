@@ -136,6 +136,16 @@ async fn a_page_is_picked_and_a_scheduled_post_with_an_image_and_a_comment_goes_
     assert_eq!(status, StatusCode::OK, "{series}");
     assert_eq!(series[0]["label"], "Views");
     assert_eq!(series[0]["data"][1]["total"], "25");
+    // No token reaches the log, though Graph calls carry them in the query string.
+    let logs = crate::helpers::logs();
+    for token in [
+        "page-token-1",
+        "long-user-token",
+        "short-user-token",
+        "fb-secret",
+    ] {
+        assert!(!logs.contains(token), "{token} was logged");
+    }
 }
 
 #[actix_web::test]
