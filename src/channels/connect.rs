@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::crypto::random_alphanumeric;
 use crate::error::AppError;
 use crate::pages;
-use crate::providers::{self, AuthInput};
+use crate::providers::{self, AuthInput, Connecting};
 
 /// A connect flow to start.
 pub struct StartRequest {
@@ -78,14 +78,13 @@ pub async fn start(state: &AppState, request: StartRequest) -> Result<String, St
     let random_state = random_alphanumeric(40);
     let callback = flow::callback_url(&state.config, provider, app.as_ref());
     let ctx = state.ctx();
-    let started = providers::oauth2::authorization_url(
-        provider,
-        &ctx,
-        app.as_ref(),
-        &callback,
-        &random_state,
-    )
-    .await?;
+    let connecting = Connecting {
+        ctx: &ctx,
+        app: app.as_ref(),
+        callback: &callback,
+    };
+    let started =
+        providers::oauth2::authorization_url(provider, &connecting, &random_state).await?;
     let return_url = request
         .return_url
         .as_deref()

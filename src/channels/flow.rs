@@ -18,7 +18,7 @@ use crate::db::schema::connect_states;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::pages;
-use crate::providers::{self, AppCredentials, AuthInput, Provider, ProviderError};
+use crate::providers::{self, AppCredentials, AuthInput, Connecting, Provider, ProviderError};
 
 /// How long a connect flow may take.
 const STATE_LIFETIME_MINUTES: i64 = 60;
@@ -199,12 +199,15 @@ pub async fn finish(
     input.organization_id = flow.organization_id.clone();
     let callback = callback_url(&state.config, provider, app.as_ref());
     let ctx = state.ctx();
-    let account =
-        match providers::oauth2::authenticate(provider, &ctx, app.as_ref(), &callback, input).await
-        {
-            Ok(a) => a,
-            Err(e) => return Ok(Err(readable(provider, &e))),
-        };
+    let connecting = Connecting {
+        ctx: &ctx,
+        app: app.as_ref(),
+        callback: &callback,
+    };
+    let account = match providers::oauth2::authenticate(provider, &connecting, input).await {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(readable(provider, &e))),
+    };
     let keys = state.keys.clone();
     let saved = state
         .db

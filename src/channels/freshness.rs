@@ -8,7 +8,9 @@ use super::channel::{Channel, auth, mark_refresh_needed, save_tokens};
 use crate::crypto::Keys;
 use crate::db::now;
 use crate::error::AppError;
-use crate::providers::{self, ChannelAuth, Ctx, Provider, ProviderError, RefreshPolicy, Tokens};
+use crate::providers::{
+    self, ChannelAuth, Ctx, On, Provider, ProviderError, RefreshPolicy, Tokens,
+};
 
 /// A channel's credentials ready for a call: refreshed first when the token expires within
 /// five minutes. A refresh that fails marks the channel "refresh needed".
@@ -65,7 +67,7 @@ async fn refresh_with(
     provider: &dyn Provider,
     current: &ChannelAuth,
 ) -> Result<Tokens, FreshAuthError> {
-    match providers::oauth2::refresh(provider, ctx, current).await {
+    match providers::oauth2::refresh(provider, &On { ctx, auth: current }).await {
         Ok(tokens) => {
             let (keys, id, saved) = (keys.clone(), channel.id.clone(), tokens.clone());
             ctx.db

@@ -15,7 +15,7 @@ use crate::accounts::SignedIn;
 use crate::accounts::csrf::PreSession;
 use crate::error::AppError;
 use crate::pages;
-use crate::providers::{self, Page, Provider};
+use crate::providers::{self, On, Page, Provider};
 
 #[derive(Template)]
 #[template(path = "channels/pick.html")]
@@ -66,7 +66,10 @@ async fn render(
 ) -> Result<HttpResponse, AppError> {
     let pages_list = match fresh_auth(&state.ctx(), &state.keys, channel).await {
         Ok(auth) => provider
-            .pages(&state.ctx(), &auth)
+            .pages(&On {
+                ctx: &state.ctx(),
+                auth: &auth,
+            })
             .await
             .map_err(|e| e.to_string()),
         Err(FreshAuthError::App(e)) => return Err(e),
@@ -143,7 +146,13 @@ pub async fn pick(
         }
     };
     let account = match provider
-        .pick_page(&state.ctx(), &auth, &field("page"))
+        .pick_page(
+            &On {
+                ctx: &state.ctx(),
+                auth: &auth,
+            },
+            &field("page"),
+        )
         .await
     {
         Ok(a) => a,

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use super::error::truncate;
 use super::http::{classify, transport_error};
 use super::oauth1::Signer;
-use super::{Ctx, Provider, ProviderError};
+use super::{Ctx, Provider, ProviderError, Result};
 
 /// How requests are authenticated.
 pub enum Auth<'a> {
@@ -165,7 +165,7 @@ impl Request<'_> {
         self
     }
 
-    fn build(self) -> Result<reqwest::RequestBuilder, ProviderError> {
+    fn build(self) -> Result<reqwest::RequestBuilder> {
         let api = self.api;
         let mut real = url::Url::parse(&self.url)
             .map_err(|e| ProviderError::BadBody(format!("invalid URL {}: {e}", self.url)))?;
@@ -220,7 +220,7 @@ impl Request<'_> {
     }
 
     /// Sends it; a 2xx answer is returned, anything else is classified.
-    pub async fn send(self) -> Result<Response, ProviderError> {
+    pub async fn send(self) -> Result<Response> {
         let provider = self.api.provider;
         let response = self.build()?.send().await.map_err(transport_error)?;
         let status = response.status();
@@ -238,7 +238,7 @@ impl Request<'_> {
     }
 
     /// Sends it and reads the JSON answer as `T`.
-    pub async fn read<T: DeserializeOwned>(self) -> Result<T, ProviderError> {
+    pub async fn read<T: DeserializeOwned>(self) -> Result<T> {
         let name = self.api.name();
         let text = self.text().await?;
         serde_json::from_str(&text).map_err(|e| {
@@ -250,7 +250,7 @@ impl Request<'_> {
     }
 
     /// Sends it and reads the answer as text.
-    pub async fn text(self) -> Result<String, ProviderError> {
+    pub async fn text(self) -> Result<String> {
         self.send().await?.text().await.map_err(transport_error)
     }
 }
@@ -262,10 +262,10 @@ pub async fn poll_until<T, F, Fut>(
     times: u32,
     what: &str,
     mut check: F,
-) -> Result<T, ProviderError>
+) -> Result<T>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>, ProviderError>>,
+    Fut: Future<Output = Result<Option<T>>>,
 {
     for _ in 0..times {
         tokio::time::sleep(every).await;

@@ -12,9 +12,9 @@ use super::api::{Api, Auth};
 use super::medium::{MediaKind, Medium};
 use super::text::links;
 use super::{
-    AppCredentials, AuthInput, AuthKind, AuthStart, ChannelAuth, ConnectedAccount, Ctx,
-    CustomField, MediaRules, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo,
-    Published, RefreshPolicy, Thread, Tokens, check_instance_url,
+    AuthInput, AuthKind, AuthStart, ChannelAuth, ConnectedAccount, Connecting, CustomField,
+    MediaRules, On, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo, Published,
+    RefreshPolicy, Result, Tokens, check_instance_url, display_name,
 };
 
 pub struct Bluesky;
@@ -128,7 +128,7 @@ fn mentions(text: &str) -> Vec<(usize, usize, String)> {
 }
 
 /// The channel's service (its PDS), where its records live.
-fn service(auth: &ChannelAuth) -> Result<&str, ProviderError> {
+fn service(auth: &ChannelAuth) -> Result<&str> {
     auth.instance_url
         .as_deref()
         .ok_or_else(|| ProviderError::Disconnected("the channel has no service URL".into()))
@@ -164,7 +164,7 @@ async fn facets(api: &Api<'_>, text: &str) -> Vec<Value> {
     facets
 }
 
-async fn image(api: &Api<'_>, medium: &Medium) -> Result<Value, ProviderError> {
+async fn image(api: &Api<'_>, medium: &Medium) -> Result<Value> {
     if medium.kind != MediaKind::Image {
         return Err(ProviderError::BadBody("Bluesky takes pictures only".into()));
     }
@@ -192,16 +192,10 @@ impl Provider for Bluesky {
         &FIELDS
     }
 
-    async fn authorization_url(
-        &self,
-        ctx: &Ctx<'_>,
-        _app: Option<&AppCredentials>,
-        _callback: &str,
-        state: &str,
-    ) -> Result<AuthStart, ProviderError> {
+    async fn authorization_url(&self, c: &Connecting<'_>, state: &str) -> Result<AuthStart> {
         let mut url = url::Url::parse(&format!(
             "{}/integrations/social/bluesky/connect",
-            ctx.config.public_url
+            c.ctx.config.public_url
         ))
         .map_err(|e| ProviderError::BadBody(e.to_string()))?;
         url.query_pairs_mut().append_pair("state", state);
@@ -212,13 +206,7 @@ impl Provider for Bluesky {
         })
     }
 
-    async fn authenticate(
-        &self,
-        ctx: &Ctx<'_>,
-        _app: Option<&AppCredentials>,
-        _callback: &str,
-        input: AuthInput,
-    ) -> Result<ConnectedAccount, ProviderError> {
+    async fn authenticate(&self, c: &Connecting<'_>, input: AuthInput) -> Result<ConnectedAccount> {
         let field = |k: &str| input.fields.get(k).map(String::as_str).unwrap_or("");
         let service = check_instance_url(if field("service").is_empty() {
             "https://bsky.social"
@@ -226,7 +214,7 @@ impl Provider for Bluesky {
             field("service")
         })
         .map_err(ProviderError::BadBody)?;
-        let session: Session = Api::new(self, ctx, &service, Auth::None)
+        let session: Session = Api::new(self, c.ctx, &service, Auth::None)
             .post("/xrpc/com.atproto.server.createSession")
             .json(&json!({ "identifier": field("identifier"), "password": field("password") }))
             .read()
@@ -239,17 +227,18 @@ impl Provider for Bluesky {
                 }
                 other => other,
             })?;
-        let profile: Profile = Api::new(self, ctx, &service, Auth::Bearer(&session.access_jwt))
+        let profile: Profile = Api::new(self, c.ctx, &service, Auth::Bearer(&session.access_jwt))
             .get("/xrpc/app.bsky.actor.getProfile")
             .query(&[("actor", &session.did)])
             .read()
             .await?;
         Ok(ConnectedAccount {
             internal_id: session.did,
-            name: profile
-                .display_name
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| session.handle.clone()),
+            name: display_name(
+                profile.display_name.as_deref(),
+                Some(&session.handle),
+                "Bluesky",
+            ),
             picture: profile.avatar,
             username: Some(session.handle),
             tokens: Tokens {
@@ -258,16 +247,17 @@ impl Provider for Bluesky {
                 refresh_token: Some(session.refresh_jwt),
             },
             instance_url: Some(service),
-            additional_settings: Vec::new(),
+            ..ConnectedAccount::default()
         })
     }
 
-    async fn refresh(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
-        let refresh = auth
+    async fn refresh(&self, on: &On<'_>) -> Result<Tokens> {
+        let refresh = on
+            .auth
             .refresh_token
             .as_deref()
             .ok_or_else(|| ProviderError::RefreshNeeded("no refresh token".into()))?;
-        let session: Session = Api::new(self, ctx, service(auth)?, Auth::Bearer(refresh))
+        let session: Session = Api::new(self, on.ctx, service(on.auth)?, Auth::Bearer(refresh))
             .post("/xrpc/com.atproto.server.refreshSession")
             .read()
             .await?;
@@ -278,17 +268,16 @@ impl Provider for Bluesky {
         })
     }
 
-    async fn publish(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        reply_to: Option<&Thread>,
-    ) -> Result<PostOutcome, ProviderError> {
-        let api = Api::new(self, ctx, service(auth)?, Auth::Bearer(&auth.access_token));
+    async fn publish(&self, on: &On<'_>, post: &PostDetails) -> Result<PostOutcome> {
+        let api = Api::new(
+            self,
+            on.ctx,
+            service(on.auth)?,
+            Auth::Bearer(&on.auth.access_token),
+        );
         let mut images = Vec::new();
         for m in &post.media {
-            let blob = image(&api, &Medium::open(ctx, &m.path).await?).await?;
+            let blob = image(&api, &Medium::open(on.ctx, &m.path).await?).await?;
             images.push(json!({ "alt": m.alt.clone().unwrap_or_default(), "image": blob }));
         }
         let mut record = json!({
@@ -303,14 +292,14 @@ impl Provider for Bluesky {
         if !images.is_empty() {
             record["embed"] = json!({ "$type": "app.bsky.embed.images", "images": images });
         }
-        if let Some(thread) = reply_to {
+        if let Some(thread) = post.reply_to.as_ref() {
             let reference = |p: &Published| json!({ "uri": p.id, "cid": p.reference.clone().unwrap_or_default() });
             record["reply"] =
                 json!({ "root": reference(&thread.root), "parent": reference(&thread.parent) });
         }
         let created: Record = api
             .post("/xrpc/com.atproto.repo.createRecord")
-            .json(&json!({ "repo": auth.internal_id, "collection": "app.bsky.feed.post", "record": record }))
+            .json(&json!({ "repo": on.auth.internal_id, "collection": "app.bsky.feed.post", "record": record }))
             .read()
             .await?;
         let rkey = created
@@ -319,10 +308,11 @@ impl Provider for Bluesky {
             .next()
             .unwrap_or_default()
             .to_owned();
-        let handle = auth
+        let handle = on
+            .auth
             .username
             .clone()
-            .unwrap_or_else(|| auth.internal_id.clone());
+            .unwrap_or_else(|| on.auth.internal_id.clone());
         Ok(PostOutcome::Published(Published {
             url: format!("https://bsky.app/profile/{handle}/post/{rkey}"),
             id: created.uri,

@@ -7,24 +7,23 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::meta::{self, Graph, Listed};
-use super::oauth2::{Endpoints, TokenGrant};
+use super::meta::{self, Graph, Listed, PostType};
+use super::oauth2::TokenGrant;
 use super::settings::{self, SettingsSpec};
 use super::{
-    AnalyticsSeries, AppCredentials, ChannelAuth, ConnectedAccount, Ctx, EnvCredentials, MediaItem,
-    MediaRules, Page, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo, Published,
-    Thread, Tokens, medium,
+    Analytics, ConnectedAccount, Connecting, Ctx, MediaItem, MediaRules, On, Page, PostDetails,
+    PostOutcome, Provider, ProviderError, ProviderInfo, Published, Result, Tokens, medium,
 };
 
 pub struct Facebook;
 
-const GRAPH: &str = "https://graph.facebook.com";
 /// Videos go up through Meta's video host.
 const GRAPH_VIDEO: &str = "https://graph-video.facebook.com";
 
 static INFO: ProviderInfo = ProviderInfo {
     identifier: "facebook",
     name: "Facebook Page",
+    oauth2: Some(&meta::FACEBOOK_LOGIN),
     scopes: &[
         "pages_show_list",
         "business_management",
@@ -37,12 +36,8 @@ static INFO: ProviderInfo = ProviderInfo {
     max_concurrent_jobs: 500,
     between_steps: true,
     needs_app_credentials: true,
-    env: Some(EnvCredentials {
-        client_id: "FACEBOOK_APP_ID",
-        client_secret: "FACEBOOK_APP_SECRET",
-        instance_url: None,
-    }),
-    api_base: GRAPH,
+    env: Some(meta::FACEBOOK_APP),
+    api_base: meta::FACEBOOK_GRAPH,
     rules: "Facebook Page posts take text with an optional link, up to 10 photos or one video; a story takes one photo or one video.",
     summary: "Facebook Login (a long-lived user token), then pick the page; the channel keeps the page's token",
     media: MediaRules {
@@ -56,22 +51,6 @@ static INFO: ProviderInfo = ProviderInfo {
     no_pages: "Your Facebook account manages no page socialgate can publish to: the person who connects must have admin access to at least one Facebook Page.",
     ..ProviderInfo::DEFAULT
 };
-
-static ENDPOINTS: Endpoints = Endpoints {
-    authorize: "https://www.facebook.com/dialog/oauth",
-    token: "https://graph.facebook.com/oauth/access_token",
-    scope_separator: ",",
-    token_by_get: true,
-    ..Endpoints::DEFAULT
-};
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-enum PostType {
-    #[default]
-    Post,
-    Story,
-}
 
 /// Facebook's post settings (Postiz's `FacebookDto`).
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -122,13 +101,13 @@ fn graph<'a>(ctx: &'a Ctx<'a>, token: &'a str) -> Graph<'a> {
     Graph::new(
         &Facebook,
         ctx,
-        GRAPH,
+        meta::FACEBOOK_GRAPH,
         meta::graph_version(ctx.config),
         token,
     )
 }
 
-async fn managed_pages(ctx: &Ctx<'_>, user_token: &str) -> Result<Vec<PageRow>, ProviderError> {
+async fn managed_pages(ctx: &Ctx<'_>, user_token: &str) -> Result<Vec<PageRow>> {
     let listed: Listed<PageRow> = graph(ctx, user_token)
         .get("/me/accounts")
         .query(&[
@@ -141,7 +120,7 @@ async fn managed_pages(ctx: &Ctx<'_>, user_token: &str) -> Result<Vec<PageRow>, 
 }
 
 /// Each medium's public URL, checked to be one Facebook can fetch.
-fn urls<'m>(ctx: &Ctx<'_>, media: &'m [MediaItem]) -> Result<Vec<&'m str>, ProviderError> {
+fn urls<'m>(ctx: &Ctx<'_>, media: &'m [MediaItem]) -> Result<Vec<&'m str>> {
     media
         .iter()
         .map(|m| {
@@ -152,7 +131,7 @@ fn urls<'m>(ctx: &Ctx<'_>, media: &'m [MediaItem]) -> Result<Vec<&'m str>, Provi
 }
 
 /// The post's public address.
-async fn permalink(graph: &Graph<'_>, id: &str) -> Result<String, ProviderError> {
+async fn permalink(graph: &Graph<'_>, id: &str) -> Result<String> {
     let post: Value = graph
         .get(&format!("/{id}"))
         .query(&[("fields", "permalink_url")])
@@ -180,11 +159,7 @@ fn no_id(what: &str, answer: &Value) -> ProviderError {
 }
 
 /// Uploads a photo that is not published by itself (for a multi-photo post or a story).
-async fn unpublished_photo(
-    graph: &Graph<'_>,
-    page: &str,
-    url: &str,
-) -> Result<String, ProviderError> {
+async fn unpublished_photo(graph: &Graph<'_>, page: &str, url: &str) -> Result<String> {
     let photo: Value = graph
         .post(&format!("/{page}/photos"))
         .form(&[("url", url), ("published", "false")])
@@ -202,7 +177,7 @@ async fn feed_post(
     post: &PostDetails,
     settings: &FacebookSettings,
     urls: &[&str],
-) -> Result<String, ProviderError> {
+) -> Result<String> {
     let video = post.media.iter().any(|m| m.kind == "video");
     let text = post.message.as_str();
     let (answer, field) = match urls {
@@ -270,12 +245,7 @@ async fn feed_post(
 
 /// A story: one photo (uploaded unpublished, then shared as a story) or one video (started,
 /// fetched by Meta from our URL, finished).
-async fn story(
-    graph: &Graph<'_>,
-    page: &str,
-    post: &PostDetails,
-    url: &str,
-) -> Result<String, ProviderError> {
+async fn story(graph: &Graph<'_>, page: &str, post: &PostDetails, url: &str) -> Result<String> {
     let answer: Value = if post.media.iter().any(|m| m.kind == "video") {
         let started: Value = graph
             .post(&format!("/{page}/video_stories"))
@@ -330,22 +300,10 @@ impl Provider for Facebook {
         Ok(())
     }
 
-    fn oauth2(&self) -> Option<&'static Endpoints> {
-        Some(&ENDPOINTS)
-    }
-
-    async fn account(
-        &self,
-        ctx: &Ctx<'_>,
-        app: &AppCredentials,
-        grant: TokenGrant,
-    ) -> Result<ConnectedAccount, ProviderError> {
-        let long =
-            meta::facebook_long_lived(self, ctx, ENDPOINTS.token, app, &grant.access_token).await?;
-        let me: Me = graph(ctx, &long.access_token)
-            .get("/me")
-            .query(&[("fields", "id,name,picture{url}")])
-            .read()
+    async fn account(&self, c: &Connecting<'_>, grant: TokenGrant) -> Result<ConnectedAccount> {
+        let long = meta::facebook_long_lived(self, c, &grant.access_token).await?;
+        let me: Me = graph(c.ctx, &long.access_token)
+            .me("id,name,picture{url}")
             .await?;
         Ok(ConnectedAccount {
             internal_id: me.id,
@@ -353,13 +311,12 @@ impl Provider for Facebook {
             picture: me.picture.map(|p| p.data.url),
             username: None,
             tokens: long.into(),
-            instance_url: None,
-            additional_settings: Vec::new(),
+            ..ConnectedAccount::default()
         })
     }
 
-    async fn pages(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Vec<Page>, ProviderError> {
-        Ok(managed_pages(ctx, &auth.access_token)
+    async fn pages(&self, on: &On<'_>) -> Result<Vec<Page>> {
+        Ok(managed_pages(on.ctx, &on.auth.access_token)
             .await?
             .into_iter()
             .filter(|p| p.access_token.is_some())
@@ -372,13 +329,8 @@ impl Provider for Facebook {
             .collect())
     }
 
-    async fn pick_page(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        page_id: &str,
-    ) -> Result<ConnectedAccount, ProviderError> {
-        let page = managed_pages(ctx, &auth.access_token)
+    async fn pick_page(&self, on: &On<'_>, page_id: &str) -> Result<ConnectedAccount> {
+        let page = managed_pages(on.ctx, &on.auth.access_token)
             .await?
             .into_iter()
             .find(|p| p.id == page_id)
@@ -396,29 +348,18 @@ impl Provider for Facebook {
             picture: page.picture.map(|p| p.data.url),
             username: page.username,
             // A page token from a long-lived user token does not expire.
-            tokens: Tokens {
-                access_token: token,
-                refresh_token: None,
-                expires_in: None,
-            },
-            instance_url: None,
-            additional_settings: Vec::new(),
+            tokens: Tokens::lasting(token),
+            ..ConnectedAccount::default()
         })
     }
 
-    async fn publish(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        reply_to: Option<&Thread>,
-    ) -> Result<PostOutcome, ProviderError> {
+    async fn publish(&self, on: &On<'_>, post: &PostDetails) -> Result<PostOutcome> {
         let settings: FacebookSettings =
             settings::parse(&post.settings).map_err(ProviderError::BadBody)?;
-        let urls = urls(ctx, &post.media)?;
-        let graph = graph(ctx, &auth.access_token);
-        let page = &auth.internal_id;
-        if let Some(thread) = reply_to {
+        let urls = urls(on.ctx, &post.media)?;
+        let graph = graph(on.ctx, &on.auth.access_token);
+        let page = &on.auth.internal_id;
+        if let Some(thread) = post.reply_to.as_ref() {
             let mut form = vec![("message", post.message.as_str())];
             if let Some(url) = urls.first() {
                 form.push(("attachment_url", url));
@@ -442,7 +383,7 @@ impl Provider for Facebook {
                     "A Facebook story takes exactly one photo or one video".into(),
                 ));
             }
-            (PostType::Post, _) => feed_post(ctx, &graph, page, post, &settings, &urls).await?,
+            (PostType::Post, _) => feed_post(on.ctx, &graph, page, post, &settings, &urls).await?,
         };
         let url = permalink(&graph, &id).await?;
         Ok(PostOutcome::Published(Published {
@@ -452,39 +393,18 @@ impl Provider for Facebook {
         }))
     }
 
-    async fn analytics(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        days: u32,
-    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
-        let until = chrono::Utc::now();
-        let since = until - chrono::Duration::days(i64::from(days.clamp(1, 90)));
-        let insights: Listed<Value> = graph(ctx, &auth.access_token)
-            .get(&format!("/{}/insights", auth.internal_id))
-            .query(&[
-                (
-                    "metric",
-                    "page_total_media_view_unique,page_media_view,page_post_engagements,page_daily_follows",
-                ),
-                ("period", "day"),
-                ("since", &since.timestamp().to_string()),
-                ("until", &until.timestamp().to_string()),
-            ])
-            .read()
-            .await?;
-        Ok(insights.data.iter().map(meta::insights_series).collect())
+    async fn analytics(&self, on: &On<'_>, days: u32) -> Result<Analytics> {
+        let metric =
+            "page_total_media_view_unique,page_media_view,page_post_engagements,page_daily_follows";
+        let path = format!("/{}/insights", on.auth.internal_id);
+        let graph = graph(on.ctx, &on.auth.access_token);
+        let params = [("metric", metric), ("period", "day")];
+        meta::insights_over(&graph, &path, &params, days, 90).await
     }
 
-    async fn post_analytics(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        release_id: &str,
-        _days: u32,
-    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
-        let insights: Listed<Value> = graph(ctx, &auth.access_token)
-            .get(&format!("/{release_id}/insights"))
+    async fn post_analytics(&self, on: &On<'_>, id: &str, _days: u32) -> Result<Analytics> {
+        let insights: Listed<Value> = graph(on.ctx, &on.auth.access_token)
+            .get(&format!("/{id}/insights"))
             .query(&[(
                 "metric",
                 "post_total_media_view_unique,post_media_view,post_clicks",

@@ -9,13 +9,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::meta::{self, Containers, Graph, Listed};
-use super::oauth2::{Endpoints, TokenGrant};
+use super::meta::{self, Containers, Graph, Listed, PostType, SelfRenewing};
+use super::oauth2::TokenGrant;
 use super::settings::{self, SettingsSpec};
 use super::{
-    AnalyticsSeries, AppCredentials, ChannelAuth, ConnectedAccount, Ctx, EnvCredentials, MediaItem,
-    MediaRules, Page, PendingChecks, PostDetails, PostOutcome, Provider, ProviderError,
-    ProviderInfo, Published, Thread, Tokens, medium,
+    Analytics, ConnectedAccount, Connecting, Ctx, MediaItem, MediaRules, On, Page, PendingChecks,
+    PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo, Published, Result, Tokens,
+    display_name, medium,
 };
 
 /// Instagram's rule, shown to writers and used to refuse a post before its time.
@@ -27,14 +27,6 @@ pub(super) static CONTAINERS: Containers = Containers {
     publish: "media_publish",
     status_fields: "status_code,status",
 };
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-enum PostType {
-    #[default]
-    Post,
-    Story,
-}
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -165,15 +157,14 @@ fn form<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)
 }
 
 /// Publishes on the account `user`: the post through its container, or a comment on it.
-pub(super) async fn publish_on(
+async fn publish_on(
     ctx: &Ctx<'_>,
     info: &ProviderInfo,
     graph: &Graph<'_>,
     user: &str,
     post: &PostDetails,
-    reply_to: Option<&Thread>,
-) -> Result<PostOutcome, ProviderError> {
-    if let Some(thread) = reply_to {
+) -> Result<PostOutcome> {
+    if let Some(thread) = &post.reply_to {
         let comment: Value = graph
             .post(&format!("/{}/comments", thread.root.id))
             .form(&[("message", post.message.as_str())])
@@ -233,34 +224,38 @@ pub(super) async fn publish_on(
     meta::advance(graph, &CONTAINERS, &meta::pending(user, &created)).await
 }
 
-pub(super) async fn account_insights(
-    graph: &Graph<'_>,
-    user: &str,
-    days: u32,
-) -> Result<Vec<AnalyticsSeries>, ProviderError> {
-    let until = chrono::Utc::now();
-    let since = until - chrono::Duration::days(i64::from(days.clamp(1, 30)));
-    let insights: Listed<Value> = graph
-        .get(&format!("/{user}/insights"))
-        .query(&[
-            ("metric", "follower_count,reach"),
-            ("period", "day"),
-            ("since", &since.timestamp().to_string()),
-            ("until", &until.timestamp().to_string()),
-        ])
-        .read()
-        .await?;
-    Ok(insights.data.iter().map(meta::insights_series).collect())
+async fn account_insights(graph: &Graph<'_>, user: &str, days: u32) -> Result<Analytics> {
+    let params = [("metric", "follower_count,reach"), ("period", "day")];
+    meta::insights_over(graph, &format!("/{user}/insights"), &params, days, 30).await
+}
+
+/// Instagram by one of its two logins. Both publish, comment and read insights the same way,
+/// each on its own Graph host.
+pub struct Instagram {
+    pub(super) info: &'static ProviderInfo,
+    pub(super) host: &'static str,
+    pub(super) login: Login,
+}
+
+pub(super) enum Login {
+    /// Facebook Login: the Instagram accounts linked to the user's pages, picked after
+    /// connecting; the channel keeps the page's token, which does not expire.
+    Facebook,
+    /// Instagram Login (`instagram_standalone`): the account's own 60-day token, renewed.
+    Instagram(&'static SelfRenewing),
 }
 
 /// Instagram through a Facebook Page (Facebook Login, the same Meta app as Facebook).
-pub struct Instagram;
-
-const FACEBOOK_GRAPH: &str = "https://graph.facebook.com";
+pub static INSTAGRAM: Instagram = Instagram {
+    info: &INFO,
+    host: meta::FACEBOOK_GRAPH,
+    login: Login::Facebook,
+};
 
 pub(super) static INFO: ProviderInfo = ProviderInfo {
     identifier: "instagram",
     name: "Instagram",
+    oauth2: Some(&meta::FACEBOOK_LOGIN),
     scopes: &[
         "instagram_basic",
         "pages_show_list",
@@ -274,12 +269,8 @@ pub(super) static INFO: ProviderInfo = ProviderInfo {
     max_concurrent_jobs: 400,
     between_steps: true,
     needs_app_credentials: true,
-    env: Some(EnvCredentials {
-        client_id: "FACEBOOK_APP_ID",
-        client_secret: "FACEBOOK_APP_SECRET",
-        instance_url: None,
-    }),
-    api_base: FACEBOOK_GRAPH,
+    env: Some(meta::FACEBOOK_APP),
+    api_base: meta::FACEBOOK_GRAPH,
     rules: RULES,
     summary: "Facebook Login with the Facebook Page's Meta app, then pick the Instagram Business or Creator account linked to a page",
     media: MediaRules {
@@ -296,14 +287,6 @@ pub(super) static INFO: ProviderInfo = ProviderInfo {
     logo: include_str!("../../static/logos/instagram.svg"),
     no_pages: "No Instagram account found: connect your Instagram Business or Creator account to a Facebook Page (in Instagram's settings), then connect again.",
     ..ProviderInfo::DEFAULT
-};
-
-static FACEBOOK_LOGIN: Endpoints = Endpoints {
-    authorize: "https://www.facebook.com/dialog/oauth",
-    token: "https://graph.facebook.com/oauth/access_token",
-    scope_separator: ",",
-    token_by_get: true,
-    ..Endpoints::DEFAULT
 };
 
 #[derive(Deserialize)]
@@ -325,22 +308,16 @@ struct IgAccount {
     profile_picture_url: Option<String>,
 }
 
-fn facebook_graph<'a>(ctx: &'a Ctx<'a>, token: &'a str) -> Graph<'a> {
-    Graph::new(
-        &Instagram,
-        ctx,
-        FACEBOOK_GRAPH,
-        meta::graph_version(ctx.config),
-        token,
-    )
+impl Instagram {
+    pub(super) fn graph<'a>(&'a self, ctx: &'a Ctx<'a>, token: &'a str) -> Graph<'a> {
+        Graph::new(self, ctx, self.host, meta::graph_version(ctx.config), token)
+    }
 }
 
 /// The Instagram accounts linked to the user's pages, each with its page's token.
-async fn linked_accounts(
-    ctx: &Ctx<'_>,
-    user_token: &str,
-) -> Result<Vec<(IgAccount, String)>, ProviderError> {
-    let pages: Listed<LinkedPage> = facebook_graph(ctx, user_token)
+async fn linked_accounts(ctx: &Ctx<'_>, user_token: &str) -> Result<Vec<(IgAccount, String)>> {
+    let pages: Listed<LinkedPage> = INSTAGRAM
+        .graph(ctx, user_token)
         .get("/me/accounts")
         .query(&[
             (
@@ -361,52 +338,45 @@ async fn linked_accounts(
 #[async_trait]
 impl Provider for Instagram {
     fn info(&self) -> &'static ProviderInfo {
-        &INFO
+        self.info
     }
 
     fn check_validity(&self, chain: &[PostDetails]) -> Result<(), String> {
-        check_chain(&INFO, chain)
+        check_chain(self.info, chain)
     }
 
-    fn oauth2(&self) -> Option<&'static Endpoints> {
-        Some(&FACEBOOK_LOGIN)
-    }
-
-    async fn account(
-        &self,
-        ctx: &Ctx<'_>,
-        app: &AppCredentials,
-        grant: TokenGrant,
-    ) -> Result<ConnectedAccount, ProviderError> {
-        let long =
-            meta::facebook_long_lived(self, ctx, FACEBOOK_LOGIN.token, app, &grant.access_token)
-                .await?;
-        let me: Value = facebook_graph(ctx, &long.access_token)
-            .get("/me")
-            .query(&[("fields", "id,name")])
-            .read()
-            .await?;
+    async fn account(&self, c: &Connecting<'_>, grant: TokenGrant) -> Result<ConnectedAccount> {
+        if let Login::Instagram(tokens) = self.login {
+            return super::instagram_standalone::account(self, tokens, c, grant).await;
+        }
+        let long = meta::facebook_long_lived(self, c, &grant.access_token).await?;
+        let me: Value = self.graph(c.ctx, &long.access_token).me("id,name").await?;
         Ok(ConnectedAccount {
             internal_id: me["id"].as_str().unwrap_or_default().to_owned(),
             name: me["name"].as_str().unwrap_or("Instagram").to_owned(),
-            picture: None,
-            username: None,
             tokens: long.into(),
-            instance_url: None,
-            additional_settings: Vec::new(),
+            ..ConnectedAccount::default()
         })
     }
 
-    async fn pages(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Vec<Page>, ProviderError> {
-        Ok(linked_accounts(ctx, &auth.access_token)
+    async fn refresh(&self, on: &On<'_>) -> Result<Tokens> {
+        match self.login {
+            Login::Instagram(tokens) => tokens.renew(self, on.ctx, &on.auth.access_token).await,
+            Login::Facebook => Err(ProviderError::RefreshNeeded(
+                "the page's token does not expire; reconnect the channel".into(),
+            )),
+        }
+    }
+
+    async fn pages(&self, on: &On<'_>) -> Result<Vec<Page>> {
+        if let Login::Instagram(_) = self.login {
+            return Ok(Vec::new());
+        }
+        Ok(linked_accounts(on.ctx, &on.auth.access_token)
             .await?
             .into_iter()
             .map(|(ig, _)| Page {
-                name: ig
-                    .name
-                    .clone()
-                    .or_else(|| ig.username.clone())
-                    .unwrap_or_else(|| ig.id.clone()),
+                name: display_name(ig.name.as_deref(), ig.username.as_deref(), &ig.id),
                 id: ig.id,
                 picture: ig.profile_picture_url,
                 username: ig.username,
@@ -414,79 +384,43 @@ impl Provider for Instagram {
             .collect())
     }
 
-    async fn pick_page(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        page_id: &str,
-    ) -> Result<ConnectedAccount, ProviderError> {
-        let (ig, token) = linked_accounts(ctx, &auth.access_token)
-            .await?
-            .into_iter()
-            .find(|(ig, _)| ig.id == page_id)
-            .ok_or_else(|| {
-                ProviderError::BadBody(format!("no linked Instagram account {page_id:?}"))
-            })?;
+    async fn pick_page(&self, on: &On<'_>, page_id: &str) -> Result<ConnectedAccount> {
+        let (ig, token) = match self.login {
+            Login::Facebook => linked_accounts(on.ctx, &on.auth.access_token).await?,
+            Login::Instagram(_) => Vec::new(),
+        }
+        .into_iter()
+        .find(|(ig, _)| ig.id == page_id)
+        .ok_or_else(|| {
+            ProviderError::BadBody(format!("no linked Instagram account {page_id:?}"))
+        })?;
         Ok(ConnectedAccount {
-            name: ig
-                .name
-                .clone()
-                .or_else(|| ig.username.clone())
-                .unwrap_or_else(|| ig.id.clone()),
+            name: display_name(ig.name.as_deref(), ig.username.as_deref(), &ig.id),
             internal_id: ig.id,
             picture: ig.profile_picture_url,
             username: ig.username,
             // The linked page's token, which does not expire.
-            tokens: Tokens {
-                access_token: token,
-                refresh_token: None,
-                expires_in: None,
-            },
-            instance_url: None,
-            additional_settings: Vec::new(),
+            tokens: Tokens::lasting(token),
+            ..ConnectedAccount::default()
         })
     }
 
-    async fn publish(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        reply_to: Option<&Thread>,
-    ) -> Result<PostOutcome, ProviderError> {
-        let graph = facebook_graph(ctx, &auth.access_token);
-        publish_on(ctx, &INFO, &graph, &auth.internal_id, post, reply_to).await
+    async fn publish(&self, on: &On<'_>, post: &PostDetails) -> Result<PostOutcome> {
+        let graph = self.graph(on.ctx, &on.auth.access_token);
+        publish_on(on.ctx, self.info, &graph, &on.auth.internal_id, post).await
     }
 
-    async fn check_status(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        pending: &Value,
-    ) -> Result<PostOutcome, ProviderError> {
-        meta::advance(
-            &facebook_graph(ctx, &auth.access_token),
-            &CONTAINERS,
-            pending,
-        )
-        .await
+    async fn check_status(&self, on: &On<'_>, pending: &Value) -> Result<PostOutcome> {
+        let graph = self.graph(on.ctx, &on.auth.access_token);
+        meta::advance(&graph, &CONTAINERS, pending).await
     }
 
-    async fn analytics(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        days: u32,
-    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
-        account_insights(
-            &facebook_graph(ctx, &auth.access_token),
-            &auth.internal_id,
-            days,
-        )
-        .await
+    async fn analytics(&self, on: &On<'_>, days: u32) -> Result<Analytics> {
+        let graph = self.graph(on.ctx, &on.auth.access_token);
+        account_insights(&graph, &on.auth.internal_id, days).await
     }
 
     fn classify(&self, _status: u16, body: &str) -> Option<ProviderError> {
-        meta::classify(INFO.name, body)
+        meta::classify(self.info.name, body)
     }
 }

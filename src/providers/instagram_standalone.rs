@@ -1,24 +1,21 @@
 //! Instagram through Instagram Login (its own Consumer app, no Facebook Page): a 60-day token
 //! renewed before it ends; publishing as `instagram` does, on Instagram's own Graph host.
 
-use async_trait::async_trait;
 use serde_json::Value;
 
-use super::instagram::{CONTAINERS, INFO, account_insights, check_chain, publish_on};
-use super::meta::{self, Graph, SelfRenewing};
+use super::instagram::{INFO, Instagram, Login};
+use super::meta::SelfRenewing;
 use super::oauth2::{Endpoints, TokenGrant};
 use super::{
-    AnalyticsSeries, AppCredentials, ChannelAuth, ConnectedAccount, Ctx, EnvCredentials,
-    PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo, RefreshPolicy, Thread, Tokens,
+    ConnectedAccount, Connecting, EnvCredentials, ProviderInfo, RefreshPolicy, Result, display_name,
 };
-
-pub struct InstagramStandalone;
 
 const INSTAGRAM_GRAPH: &str = "https://graph.instagram.com";
 
 static STANDALONE_INFO: ProviderInfo = ProviderInfo {
     identifier: "instagram-standalone",
     name: "Instagram (Standalone)",
+    oauth2: Some(&INSTAGRAM_LOGIN),
     scopes: &[
         "instagram_business_basic",
         "instagram_business_content_publish",
@@ -51,120 +48,39 @@ static INSTAGRAM_LOGIN: Endpoints = Endpoints {
     ..Endpoints::DEFAULT
 };
 
-fn instagram_graph<'a>(ctx: &'a Ctx<'a>, token: &'a str) -> Graph<'a> {
-    Graph::new(
-        &InstagramStandalone,
-        ctx,
-        INSTAGRAM_GRAPH,
-        meta::graph_version(ctx.config),
-        token,
-    )
-}
+/// Instagram through Instagram Login.
+pub static STANDALONE: Instagram = Instagram {
+    info: &STANDALONE_INFO,
+    host: INSTAGRAM_GRAPH,
+    login: Login::Instagram(&TOKENS),
+};
 
-#[async_trait]
-impl Provider for InstagramStandalone {
-    fn info(&self) -> &'static ProviderInfo {
-        &STANDALONE_INFO
-    }
-
-    fn check_validity(&self, chain: &[PostDetails]) -> Result<(), String> {
-        check_chain(&STANDALONE_INFO, chain)
-    }
-
-    fn oauth2(&self) -> Option<&'static Endpoints> {
-        Some(&INSTAGRAM_LOGIN)
-    }
-
-    async fn account(
-        &self,
-        ctx: &Ctx<'_>,
-        app: &AppCredentials,
-        grant: TokenGrant,
-    ) -> Result<ConnectedAccount, ProviderError> {
-        let long = TOKENS.exchange(self, ctx, app, &grant.access_token).await?;
-        let me: Value = instagram_graph(ctx, &long.access_token)
-            .get("/me")
-            .query(&[(
-                "fields",
-                "user_id,username,name,profile_picture_url,account_type",
-            )])
-            .read()
-            .await?;
-        let id = match &me["user_id"] {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            _ => me["id"].as_str().unwrap_or_default().to_owned(),
-        };
-        let username = me["username"].as_str().map(str::to_owned);
-        Ok(ConnectedAccount {
-            internal_id: id,
-            name: me["name"]
-                .as_str()
-                .filter(|n| !n.is_empty())
-                .map(str::to_owned)
-                .or_else(|| username.clone())
-                .unwrap_or_else(|| "Instagram".into()),
-            picture: me["profile_picture_url"].as_str().map(str::to_owned),
-            username,
-            // The long-lived token itself is renewed: there is no refresh token.
-            tokens: long,
-            instance_url: None,
-            additional_settings: Vec::new(),
-        })
-    }
-
-    async fn refresh(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
-        TOKENS.renew(self, ctx, &auth.access_token).await
-    }
-
-    async fn publish(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        reply_to: Option<&Thread>,
-    ) -> Result<PostOutcome, ProviderError> {
-        let graph = instagram_graph(ctx, &auth.access_token);
-        publish_on(
-            ctx,
-            &STANDALONE_INFO,
-            &graph,
-            &auth.internal_id,
-            post,
-            reply_to,
-        )
-        .await
-    }
-
-    async fn check_status(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        pending: &Value,
-    ) -> Result<PostOutcome, ProviderError> {
-        meta::advance(
-            &instagram_graph(ctx, &auth.access_token),
-            &CONTAINERS,
-            pending,
-        )
-        .await
-    }
-
-    async fn analytics(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        days: u32,
-    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
-        account_insights(
-            &instagram_graph(ctx, &auth.access_token),
-            &auth.internal_id,
-            days,
-        )
-        .await
-    }
-
-    fn classify(&self, _status: u16, body: &str) -> Option<ProviderError> {
-        meta::classify(STANDALONE_INFO.name, body)
-    }
+/// The account behind a fresh Instagram Login grant, with its 60-day token.
+pub(super) async fn account(
+    instagram: &Instagram,
+    tokens: &SelfRenewing,
+    c: &Connecting<'_>,
+    grant: TokenGrant,
+) -> Result<ConnectedAccount> {
+    let long = tokens.exchange(instagram, c, &grant.access_token).await?;
+    let fields = "user_id,username,name,profile_picture_url,account_type";
+    let me: Value = instagram
+        .graph(c.ctx, &long.access_token)
+        .me(fields)
+        .await?;
+    let id = match &me["user_id"] {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => me["id"].as_str().unwrap_or_default().to_owned(),
+    };
+    let username = me["username"].as_str().map(str::to_owned);
+    Ok(ConnectedAccount {
+        internal_id: id,
+        name: display_name(me["name"].as_str(), username.as_deref(), "Instagram"),
+        picture: me["profile_picture_url"].as_str().map(str::to_owned),
+        username,
+        // The long-lived token itself is renewed: there is no refresh token.
+        tokens: long,
+        ..ConnectedAccount::default()
+    })
 }

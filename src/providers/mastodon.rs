@@ -11,8 +11,8 @@ use super::api::{Api, Auth, poll_until};
 use super::medium::Medium;
 use super::oauth2::{Endpoints, TokenGrant};
 use super::{
-    AppCredentials, ChannelAuth, ConnectedAccount, Ctx, EnvCredentials, MediaRules, PostDetails,
-    PostOutcome, Provider, ProviderError, ProviderInfo, Published, Thread,
+    AppCredentials, ConnectedAccount, Connecting, EnvCredentials, MediaRules, On, PostDetails,
+    PostOutcome, Provider, ProviderError, ProviderInfo, Published, Result, display_name,
 };
 
 pub struct Mastodon;
@@ -20,6 +20,7 @@ pub struct Mastodon;
 static INFO: ProviderInfo = ProviderInfo {
     identifier: "mastodon",
     name: "Mastodon",
+    oauth2: Some(&ENDPOINTS),
     scopes: &["write:statuses", "profile", "write:media"],
     max_length: 500,
     max_concurrent_jobs: 5,
@@ -48,9 +49,8 @@ static ENDPOINTS: Endpoints = Endpoints {
     ..Endpoints::DEFAULT
 };
 
-fn instance(app: &AppCredentials) -> &str {
-    app.instance_url
-        .as_deref()
+fn instance(app: Option<&AppCredentials>) -> &str {
+    app.and_then(|a| a.instance_url.as_deref())
         .or(INFO.default_instance)
         .unwrap_or_default()
 }
@@ -78,11 +78,7 @@ struct Status {
     url: Option<String>,
 }
 
-async fn upload(
-    api: &Api<'_>,
-    medium: &Medium,
-    alt: Option<&str>,
-) -> Result<String, ProviderError> {
+async fn upload(api: &Api<'_>, medium: &Medium, alt: Option<&str>) -> Result<String> {
     let mut form = reqwest::multipart::Form::new().part("file", medium.part().await?);
     if let Some(alt) = alt.filter(|a| !a.trim().is_empty()) {
         form = form.text("description", alt.to_owned());
@@ -111,18 +107,9 @@ impl Provider for Mastodon {
         &INFO
     }
 
-    fn oauth2(&self) -> Option<&'static Endpoints> {
-        Some(&ENDPOINTS)
-    }
-
-    async fn account(
-        &self,
-        ctx: &Ctx<'_>,
-        app: &AppCredentials,
-        grant: TokenGrant,
-    ) -> Result<ConnectedAccount, ProviderError> {
-        let base = instance(app).to_owned();
-        let api = Api::new(self, ctx, &base, Auth::Bearer(&grant.access_token));
+    async fn account(&self, c: &Connecting<'_>, grant: TokenGrant) -> Result<ConnectedAccount> {
+        let base = instance(c.app).to_owned();
+        let api = Api::new(self, c.ctx, &base, Auth::Bearer(&grant.access_token));
         let account: Account = api
             .get("/api/v1/accounts/verify_credentials")
             .read()
@@ -133,47 +120,38 @@ impl Provider for Mastodon {
             .unwrap_or_default();
         Ok(ConnectedAccount {
             internal_id: format!("{}@{host}", account.id),
-            name: if account.display_name.is_empty() {
-                account.username.clone()
-            } else {
-                account.display_name
-            },
+            name: display_name(
+                Some(&account.display_name),
+                Some(&account.username),
+                "Mastodon",
+            ),
             picture: account.avatar,
             username: Some(account.username),
             // Mastodon's tokens do not expire.
-            tokens: super::Tokens {
-                access_token: grant.access_token,
-                refresh_token: None,
-                expires_in: None,
-            },
+            tokens: super::Tokens::lasting(grant.access_token),
             instance_url: Some(base),
-            additional_settings: Vec::new(),
+            ..ConnectedAccount::default()
         })
     }
 
-    async fn publish(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        reply_to: Option<&Thread>,
-    ) -> Result<PostOutcome, ProviderError> {
-        let base = auth
+    async fn publish(&self, on: &On<'_>, post: &PostDetails) -> Result<PostOutcome> {
+        let base = on
+            .auth
             .instance_url
             .clone()
-            .or_else(|| auth.app.as_ref().map(|a| instance(a).to_owned()))
+            .or_else(|| on.auth.app.as_ref().map(|a| instance(Some(a)).to_owned()))
             .ok_or_else(|| ProviderError::Disconnected("the channel has no instance URL".into()))?;
-        let api = Api::new(self, ctx, &base, Auth::Bearer(&auth.access_token));
+        let api = Api::new(self, on.ctx, &base, Auth::Bearer(&on.auth.access_token));
         let mut media_ids = Vec::new();
         for m in &post.media {
-            let medium = Medium::open(ctx, &m.path).await?;
+            let medium = Medium::open(on.ctx, &m.path).await?;
             media_ids.push(upload(&api, &medium, m.alt.as_deref()).await?);
         }
         let mut body = json!({ "status": post.message, "visibility": "public" });
         if !media_ids.is_empty() {
             body["media_ids"] = json!(media_ids);
         }
-        if let Some(thread) = reply_to {
+        if let Some(thread) = post.reply_to.as_ref() {
             body["in_reply_to_id"] = json!(thread.parent.id);
         }
         // Mastodon honours Idempotency-Key: a retried request cannot post twice.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::http::transport_error;
-use super::{Ctx, ProviderError};
+use super::{Ctx, ProviderError, Result};
 use crate::media::guard::{self, FetchError};
 
 /// Image or video, decided from the bytes.
@@ -47,7 +47,7 @@ fn unreadable(path: &str, e: impl std::fmt::Display) -> ProviderError {
 impl Medium {
     /// Opens a post's medium: our own upload on disk or in the bucket, or a URL fetched through
     /// the SSRF guard (https, public addresses, or `SOCIALGATE_FETCH_TRUSTED_HOSTS`).
-    pub async fn open(ctx: &Ctx<'_>, path: &str) -> Result<Medium, ProviderError> {
+    pub async fn open(ctx: &Ctx<'_>, path: &str) -> Result<Medium> {
         let (file, spooled) = match crate::media::storage::local_file(ctx.config, path) {
             Some(file) => (file, false),
             None => (spool(ctx, path).await?, true),
@@ -89,14 +89,14 @@ impl Medium {
     }
 
     /// The whole medium in memory (for networks that take small images in one body).
-    pub async fn bytes(&self) -> Result<Vec<u8>, ProviderError> {
+    pub async fn bytes(&self) -> Result<Vec<u8>> {
         tokio::fs::read(&self.file)
             .await
             .map_err(|e| unreadable(&self.source, e))
     }
 
     /// The medium as a streamed request body.
-    pub async fn body(&self) -> Result<reqwest::Body, ProviderError> {
+    pub async fn body(&self) -> Result<reqwest::Body> {
         let file = tokio::fs::File::open(&self.file)
             .await
             .map_err(|e| unreadable(&self.source, e))?;
@@ -106,7 +106,7 @@ impl Medium {
     }
 
     /// A multipart part with the medium streamed, its file name and type.
-    pub async fn part(&self) -> Result<reqwest::multipart::Part, ProviderError> {
+    pub async fn part(&self) -> Result<reqwest::multipart::Part> {
         reqwest::multipart::Part::stream_with_length(self.body().await?, self.len)
             .file_name(self.file_name.clone())
             .mime_str(self.mime)
@@ -114,7 +114,7 @@ impl Medium {
     }
 
     /// Reads the medium `size` bytes at a time (the last chunk may be shorter).
-    pub async fn chunks(&self, size: usize) -> Result<Chunks, ProviderError> {
+    pub async fn chunks(&self, size: usize) -> Result<Chunks> {
         let file = tokio::fs::File::open(&self.file)
             .await
             .map_err(|e| unreadable(&self.source, e))?;
@@ -137,7 +137,7 @@ pub struct Chunks {
 
 impl Chunks {
     /// The next chunk and its index, or `None` at the end.
-    pub async fn next(&mut self) -> Result<Option<(usize, Vec<u8>)>, ProviderError> {
+    pub async fn next(&mut self) -> Result<Option<(usize, Vec<u8>)>> {
         let mut buffer = vec![0u8; self.size];
         let n = read_full(&mut self.file, &mut buffer)
             .await
@@ -173,7 +173,7 @@ fn spool_path(ctx: &Ctx<'_>) -> PathBuf {
         .join(format!("out-{}", crate::crypto::random_alphanumeric(24)))
 }
 
-async fn spool(ctx: &Ctx<'_>, path: &str) -> Result<PathBuf, ProviderError> {
+async fn spool(ctx: &Ctx<'_>, path: &str) -> Result<PathBuf> {
     let dest = spool_path(ctx);
     if let Some(dir) = dest.parent() {
         tokio::fs::create_dir_all(dir)
@@ -196,7 +196,7 @@ async fn spool(ctx: &Ctx<'_>, path: &str) -> Result<PathBuf, ProviderError> {
     Ok(dest)
 }
 
-async fn fetch_to(ctx: &Ctx<'_>, path: &str, dest: &Path) -> Result<(), ProviderError> {
+async fn fetch_to(ctx: &Ctx<'_>, path: &str, dest: &Path) -> Result<()> {
     let limits = guard::Limits {
         max_bytes: 1024 * 1024 * 1024,
         timeout: Duration::from_secs(120),
@@ -297,11 +297,7 @@ pub fn media_base(config: &crate::config::Config) -> &str {
 
 /// Before a network fetches `path` itself: refuse, with a reason people understand, a URL the
 /// platform cannot reach.
-pub fn check_fetchable(
-    ctx: &Ctx<'_>,
-    info: &super::ProviderInfo,
-    path: &str,
-) -> Result<(), ProviderError> {
+pub fn check_fetchable(ctx: &Ctx<'_>, info: &super::ProviderInfo, path: &str) -> Result<()> {
     match unreachable_media(ctx.config, info, path) {
         Some(reason) => Err(ProviderError::BadBody(reason)),
         None => Ok(()),

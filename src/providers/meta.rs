@@ -6,8 +6,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::{Api, Auth, Request};
-use super::oauth2::TokenGrant;
-use super::{AnalyticsPoint, AnalyticsSeries, Ctx, Provider, ProviderError, Published};
+use super::oauth2::{Endpoints, TokenGrant};
+use super::{
+    AnalyticsPoint, AnalyticsSeries, Connecting, Ctx, EnvCredentials, Provider, ProviderError,
+    Published, Result, require_app,
+};
 
 /// The Graph version used when the operator names none.
 pub const GRAPH_VERSION: &str = "v27.0";
@@ -72,12 +75,35 @@ impl<'a> Graph<'a> {
     pub fn post(&self, path: &str) -> Request<'_> {
         self.api.post(&self.path(path))
     }
+
+    /// The token's own account (`/me`) with these fields.
+    pub async fn me<T: serde::de::DeserializeOwned>(&self, fields: &str) -> Result<T> {
+        self.get("/me").query(&[("fields", fields)]).read().await
+    }
 }
 
 /// A Graph list: `{"data":[…]}`.
 #[derive(Deserialize)]
 pub struct Listed<T> {
     pub data: Vec<T>,
+}
+
+/// An account's insights over the last `days` (at most `max_days`, the window Meta allows),
+/// one series a metric.
+pub async fn insights_over(
+    graph: &Graph<'_>,
+    path: &str,
+    params: &[(&str, &str)],
+    days: u32,
+    max_days: u32,
+) -> Result<Vec<AnalyticsSeries>> {
+    let until = chrono::Utc::now();
+    let since = until - chrono::Duration::days(i64::from(days.clamp(1, max_days)));
+    let (since, until) = (since.timestamp().to_string(), until.timestamp().to_string());
+    let mut query = params.to_vec();
+    query.extend([("since", since.as_str()), ("until", until.as_str())]);
+    let insights: Listed<Value> = graph.get(path).query(&query).read().await?;
+    Ok(insights.data.iter().map(insights_series).collect())
 }
 
 /// One insights metric as a series: a daily series (`values:[{value, end_time}]`), or a total
@@ -164,7 +190,7 @@ pub async fn long_lived(
     ctx: &Ctx<'_>,
     url: &str,
     query: &[(&str, &str)],
-) -> Result<TokenGrant, ProviderError> {
+) -> Result<TokenGrant> {
     Api::new(provider, ctx, "", Auth::None)
         .get(url)
         .query(query)
@@ -175,7 +201,7 @@ pub async fn long_lived(
 /// Refuses to publish (retry in an hour) when the account used its publishing quota at
 /// `path` (`content_publishing_limit`, `threads_publishing_limit`), which counts every app's
 /// posts of the last 24 hours.
-pub async fn check_quota(graph: &Graph<'_>, path: &str) -> Result<(), ProviderError> {
+pub async fn check_quota(graph: &Graph<'_>, path: &str) -> Result<()> {
     #[derive(Deserialize)]
     struct Limit {
         #[serde(default)]
@@ -204,6 +230,34 @@ pub async fn check_quota(graph: &Graph<'_>, path: &str) -> Result<(), ProviderEr
     }
 }
 
+/// A post or a story (Facebook Pages and Instagram's `post_type` setting).
+#[derive(Clone, Copy, Debug, Default, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PostType {
+    #[default]
+    Post,
+    Story,
+}
+
+/// Facebook's Graph host (Facebook Pages and Instagram through a page).
+pub const FACEBOOK_GRAPH: &str = "https://graph.facebook.com";
+
+/// Facebook Login, shared by Facebook Pages and Instagram through a page (one Meta app).
+pub static FACEBOOK_LOGIN: Endpoints = Endpoints {
+    authorize: "https://www.facebook.com/dialog/oauth",
+    token: "https://graph.facebook.com/oauth/access_token",
+    scope_separator: ",",
+    token_by_get: true,
+    ..Endpoints::DEFAULT
+};
+
+/// The instance-wide Meta app of Facebook Pages and Instagram, under Postiz's names.
+pub const FACEBOOK_APP: EnvCredentials = EnvCredentials {
+    client_id: "FACEBOOK_APP_ID",
+    client_secret: "FACEBOOK_APP_SECRET",
+    instance_url: None,
+};
+
 /// A token Meta renews itself, with no refresh token (Instagram Login, Threads): a short-lived
 /// token is exchanged for a 60-day one at `{host}/access_token`, which is renewed at
 /// `{host}/refresh_access_token` before it ends.
@@ -220,17 +274,17 @@ impl SelfRenewing {
     pub async fn exchange(
         &self,
         provider: &dyn Provider,
-        ctx: &Ctx<'_>,
-        app: &super::AppCredentials,
+        c: &Connecting<'_>,
         short: &str,
-    ) -> Result<super::Tokens, ProviderError> {
+    ) -> Result<super::Tokens> {
+        let app = require_app(provider, c.app)?;
         let query = [
             ("grant_type", self.exchange),
             ("client_secret", app.client_secret.as_str()),
             ("access_token", short),
         ];
         let url = format!("{}/access_token", self.host);
-        Ok(renewable(long_lived(provider, ctx, &url, &query).await?))
+        Ok(renewable(long_lived(provider, c.ctx, &url, &query).await?))
     }
 
     /// The token renewed for another 60 days.
@@ -239,7 +293,7 @@ impl SelfRenewing {
         provider: &dyn Provider,
         ctx: &Ctx<'_>,
         token: &str,
-    ) -> Result<super::Tokens, ProviderError> {
+    ) -> Result<super::Tokens> {
         let url = format!("{}/refresh_access_token", self.host);
         let query = [("grant_type", self.refresh), ("access_token", token)];
         Ok(renewable(long_lived(provider, ctx, &url, &query).await?))
@@ -257,18 +311,18 @@ fn renewable(grant: TokenGrant) -> super::Tokens {
 /// Facebook Login's long-lived user token (`fb_exchange_token`) for a short-lived one.
 pub async fn facebook_long_lived(
     provider: &dyn Provider,
-    ctx: &Ctx<'_>,
-    token_url: &str,
-    app: &super::AppCredentials,
+    c: &Connecting<'_>,
     short: &str,
-) -> Result<TokenGrant, ProviderError> {
+) -> Result<TokenGrant> {
+    let app = require_app(provider, c.app)?;
+    let token_url = provider.info().oauth2.map_or("", |e| e.token);
     let query = [
         ("grant_type", "fb_exchange_token"),
         ("client_id", app.client_id.as_str()),
         ("client_secret", app.client_secret.as_str()),
         ("fb_exchange_token", short),
     ];
-    long_lived(provider, ctx, token_url, &query).await
+    long_lived(provider, c.ctx, token_url, &query).await
 }
 
 /// Where a network keeps its containers (Instagram: `media`, Threads: `threads`).
@@ -291,7 +345,7 @@ pub async fn create_container(
     containers: &Containers,
     user: &str,
     fields: &[(&str, &str)],
-) -> Result<String, ProviderError> {
+) -> Result<String> {
     let created: Created = graph
         .post(&format!("/{user}/{}", containers.create))
         .form(fields)
@@ -317,7 +371,7 @@ pub async fn advance(
     graph: &Graph<'_>,
     containers: &Containers,
     pending: &Value,
-) -> Result<super::PostOutcome, ProviderError> {
+) -> Result<super::PostOutcome> {
     let (Some(user), Some(container)) = (pending["user"].as_str(), pending["container"].as_str())
     else {
         return Err(ProviderError::BadBody(format!(
@@ -338,7 +392,7 @@ pub async fn container_state(
     graph: &Graph<'_>,
     containers: &Containers,
     id: &str,
-) -> Result<ContainerState, ProviderError> {
+) -> Result<ContainerState> {
     let state: Value = graph
         .get(&format!("/{id}"))
         .query(&[("fields", containers.status_fields)])
@@ -370,7 +424,7 @@ pub async fn publish_container(
     containers: &Containers,
     user: &str,
     container: &str,
-) -> Result<Published, ProviderError> {
+) -> Result<Published> {
     let published: Created = graph
         .post(&format!("/{user}/{}", containers.publish))
         .form(&[("creation_id", container)])

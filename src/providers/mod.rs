@@ -32,6 +32,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 pub use error::ProviderError;
+use oauth2::TokenGrant;
 pub use settings::SettingsSpec;
 
 /// How a network authenticates the account being connected.
@@ -127,6 +128,9 @@ pub struct ProviderInfo {
     pub identifier: &'static str,
     pub name: &'static str,
     pub auth: AuthKind,
+    /// An OAuth 2 network's endpoints: the kit then builds the authorization URL, exchanges the
+    /// code (checking the granted scopes) and refreshes; the network writes only `account`.
+    pub oauth2: Option<&'static oauth2::Endpoints>,
     /// The permissions asked for when connecting (for the docs and the scope check).
     pub scopes: &'static [&'static str],
     pub editor: Editor,
@@ -177,6 +181,7 @@ impl ProviderInfo {
         identifier: "",
         name: "",
         auth: AuthKind::OAuth2,
+        oauth2: None,
         scopes: &[],
         editor: Editor::Normal,
         max_length: 5000,
@@ -279,11 +284,21 @@ pub fn check_instance_url(value: &str) -> Result<String, String> {
     }
 }
 
+/// The name to show for an account: its display name, else its handle, else `fallback`.
+pub fn display_name(name: Option<&str>, handle: Option<&str>, fallback: &str) -> String {
+    [name, handle]
+        .into_iter()
+        .flatten()
+        .find(|n| !n.trim().is_empty())
+        .unwrap_or(fallback)
+        .to_owned()
+}
+
 /// The app credentials a network needs, or the message every network gives without them.
 pub fn require_app<'a>(
     provider: &dyn Provider,
     app: Option<&'a AppCredentials>,
-) -> Result<&'a AppCredentials, ProviderError> {
+) -> Result<&'a AppCredentials> {
     app.ok_or_else(|| {
         ProviderError::NotSupported(format!(
             "{} API credentials are not configured",
@@ -315,7 +330,7 @@ pub struct AuthInput {
 }
 
 /// An account just authenticated.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ConnectedAccount {
     pub internal_id: String,
     pub name: String,
@@ -327,12 +342,22 @@ pub struct ConnectedAccount {
 }
 
 /// A channel's tokens, in the clear (only in memory).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Tokens {
     pub access_token: String,
     pub refresh_token: Option<String>,
     /// Seconds until the access token expires, when it does.
     pub expires_in: Option<i64>,
+}
+
+impl Tokens {
+    /// A token that does not expire and comes without a refresh token.
+    pub fn lasting(access_token: String) -> Tokens {
+        Tokens {
+            access_token,
+            ..Tokens::default()
+        }
+    }
 }
 
 /// A per-channel flag such as X's "Verified" (Postiz's `additionalSettings`).
@@ -387,6 +412,8 @@ pub struct PostDetails {
     pub message: String,
     pub settings: Value,
     pub media: Vec<MediaItem>,
+    /// For a comment: the chain's first post and the one it answers.
+    pub reply_to: Option<Thread>,
 }
 
 /// A post that exists on the network.
@@ -452,6 +479,28 @@ pub struct Page {
     pub username: Option<String>,
 }
 
+/// What the provider layer answers.
+pub type Result<T, E = ProviderError> = std::result::Result<T, E>;
+
+/// The series a network reports for an account or a post.
+pub type Analytics = Vec<AnalyticsSeries>;
+
+/// What connecting an account works with: the shared parts, the app at the network (when it
+/// needs one) and our callback URL.
+#[derive(Clone, Copy)]
+pub struct Connecting<'a> {
+    pub ctx: &'a Ctx<'a>,
+    pub app: Option<&'a AppCredentials>,
+    pub callback: &'a str,
+}
+
+/// What a call on a connected channel works with: the shared parts and the channel's tokens.
+#[derive(Clone, Copy)]
+pub struct On<'a> {
+    pub ctx: &'a Ctx<'a>,
+    pub auth: &'a ChannelAuth,
+}
+
 /// The contract every network implements. Defaults describe a network without the capability.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
@@ -480,13 +529,7 @@ pub trait Provider: Send + Sync + 'static {
         &[]
     }
 
-    async fn call_tool(
-        &self,
-        _ctx: &Ctx<'_>,
-        _auth: &ChannelAuth,
-        _name: &str,
-        _data: &Value,
-    ) -> Result<Value, ProviderError> {
+    async fn call_tool(&self, _on: &On<'_>, _name: &str, _data: &Value) -> Result<Value> {
         Err(ProviderError::NotSupported("Tool not found".into()))
     }
 
@@ -495,32 +538,15 @@ pub trait Provider: Send + Sync + 'static {
         &[]
     }
 
-    /// An OAuth 2 network's endpoints: the kit then builds the authorization URL, exchanges the
-    /// code (checking the granted scopes) and refreshes; the network writes only `account`.
-    fn oauth2(&self) -> Option<&'static oauth2::Endpoints> {
-        None
-    }
-
-    /// OAuth 2 networks: the account behind freshly granted tokens.
-    async fn account(
-        &self,
-        _ctx: &Ctx<'_>,
-        _app: &AppCredentials,
-        _grant: oauth2::TokenGrant,
-    ) -> Result<ConnectedAccount, ProviderError> {
+    /// OAuth 2 networks (`ProviderInfo::oauth2`): the account behind freshly granted tokens.
+    async fn account(&self, _c: &Connecting<'_>, _grant: TokenGrant) -> Result<ConnectedAccount> {
         Err(ProviderError::NotSupported(
             "this network does not connect with OAuth 2".into(),
         ))
     }
 
     /// Where to send the user to connect an account (networks without `oauth2`).
-    async fn authorization_url(
-        &self,
-        _ctx: &Ctx<'_>,
-        _app: Option<&AppCredentials>,
-        _callback: &str,
-        _state: &str,
-    ) -> Result<AuthStart, ProviderError> {
+    async fn authorization_url(&self, _c: &Connecting<'_>, _state: &str) -> Result<AuthStart> {
         Err(ProviderError::NotSupported(
             "this network has no authorization URL".into(),
         ))
@@ -530,87 +556,54 @@ pub trait Provider: Send + Sync + 'static {
     /// (networks without `oauth2`).
     async fn authenticate(
         &self,
-        _ctx: &Ctx<'_>,
-        _app: Option<&AppCredentials>,
-        _callback: &str,
+        _c: &Connecting<'_>,
         _input: AuthInput,
-    ) -> Result<ConnectedAccount, ProviderError> {
+    ) -> Result<ConnectedAccount> {
         Err(ProviderError::NotSupported(
             "this network does not connect this way".into(),
         ))
     }
 
     /// New tokens from the refresh token (networks without `oauth2`).
-    async fn refresh(&self, _ctx: &Ctx<'_>, _auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
+    async fn refresh(&self, _on: &On<'_>) -> Result<Tokens> {
         Err(ProviderError::RefreshNeeded(
             "this network's tokens cannot be refreshed; reconnect the channel".into(),
         ))
     }
 
     /// The pages or accounts to pick from, for "between steps" networks.
-    async fn pages(&self, _ctx: &Ctx<'_>, _auth: &ChannelAuth) -> Result<Vec<Page>, ProviderError> {
+    async fn pages(&self, _on: &On<'_>) -> Result<Vec<Page>> {
         Ok(Vec::new())
     }
 
     /// The picked page as the account the channel publishes to.
-    async fn pick_page(
-        &self,
-        _ctx: &Ctx<'_>,
-        _auth: &ChannelAuth,
-        _page_id: &str,
-    ) -> Result<ConnectedAccount, ProviderError> {
+    async fn pick_page(&self, _on: &On<'_>, _page_id: &str) -> Result<ConnectedAccount> {
         Err(ProviderError::NotSupported(
             "this network has no pages to pick".into(),
         ))
     }
 
-    /// Publishes a post: the first of a chain, or with `reply_to` a reply in its thread.
+    /// Publishes a post: the first of a chain, or with `post.reply_to` a reply in its thread.
     /// Networks without replies answer `NotSupported` for a reply.
-    async fn publish(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        reply_to: Option<&Thread>,
-    ) -> Result<PostOutcome, ProviderError>;
+    async fn publish(&self, on: &On<'_>, post: &PostDetails) -> Result<PostOutcome>;
 
     /// Polls a two-phase publish.
-    async fn check_status(
-        &self,
-        _ctx: &Ctx<'_>,
-        _auth: &ChannelAuth,
-        _pending: &Value,
-    ) -> Result<PostOutcome, ProviderError> {
+    async fn check_status(&self, _on: &On<'_>, _pending: &Value) -> Result<PostOutcome> {
         Err(ProviderError::NotSupported(
             "this network publishes in one step".into(),
         ))
     }
 
-    async fn analytics(
-        &self,
-        _ctx: &Ctx<'_>,
-        _auth: &ChannelAuth,
-        _days: u32,
-    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
+    async fn analytics(&self, _on: &On<'_>, _days: u32) -> Result<Analytics> {
         Ok(Vec::new())
     }
 
-    async fn post_analytics(
-        &self,
-        _ctx: &Ctx<'_>,
-        _auth: &ChannelAuth,
-        _release_id: &str,
-        _days: u32,
-    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
+    async fn post_analytics(&self, _on: &On<'_>, _id: &str, _days: u32) -> Result<Analytics> {
         Ok(Vec::new())
     }
 
     /// Recent posts that may be the one a `missing` release id stands for.
-    async fn missing(
-        &self,
-        _ctx: &Ctx<'_>,
-        _auth: &ChannelAuth,
-    ) -> Result<Vec<MissingItem>, ProviderError> {
+    async fn missing(&self, _on: &On<'_>) -> Result<Vec<MissingItem>> {
         Ok(Vec::new())
     }
 
@@ -628,8 +621,8 @@ pub static ALL: &[&dyn Provider] = &[
     &mastodon::Mastodon,
     &bluesky::Bluesky,
     &facebook::Facebook,
-    &instagram::Instagram,
-    &instagram_standalone::InstagramStandalone,
+    &instagram::INSTAGRAM,
+    &instagram_standalone::STANDALONE,
     &threads::Threads,
     #[cfg(feature = "network-sketch")]
     &sketch::Sketch,

@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 
 use super::api::{Api, Auth};
 use super::{
-    AppCredentials, AuthInput, AuthStart, ChannelAuth, ConnectedAccount, Ctx, Provider,
-    ProviderError, Tokens, require_app,
+    AppCredentials, AuthInput, AuthStart, ConnectedAccount, Connecting, Ctx, On, Provider,
+    ProviderError, Result, Tokens, require_app,
 };
 
 /// How the client authenticates at the token endpoint.
@@ -135,49 +135,42 @@ impl<'a> OAuth2<'a> {
 /// the network's own.
 pub async fn authorization_url(
     provider: &dyn Provider,
-    ctx: &Ctx<'_>,
-    app: Option<&AppCredentials>,
-    callback: &str,
+    c: &Connecting<'_>,
     state: &str,
-) -> Result<AuthStart, ProviderError> {
-    match provider.oauth2() {
-        Some(endpoints) => OAuth2::of(provider, endpoints, require_app(provider, app)?)
-            .authorize_url(ctx, callback, state),
-        None => provider.authorization_url(ctx, app, callback, state).await,
+) -> Result<AuthStart> {
+    match provider.info().oauth2 {
+        Some(endpoints) => OAuth2::of(provider, endpoints, require_app(provider, c.app)?)
+            .authorize_url(c.ctx, c.callback, state),
+        None => provider.authorization_url(c, state).await,
     }
 }
 
 /// The callback's code (or the form's credentials) as an account with tokens.
 pub async fn authenticate(
     provider: &dyn Provider,
-    ctx: &Ctx<'_>,
-    app: Option<&AppCredentials>,
-    callback: &str,
+    c: &Connecting<'_>,
     input: AuthInput,
-) -> Result<ConnectedAccount, ProviderError> {
-    let Some(endpoints) = provider.oauth2() else {
-        return provider.authenticate(ctx, app, callback, input).await;
+) -> Result<ConnectedAccount> {
+    let Some(endpoints) = provider.info().oauth2 else {
+        return provider.authenticate(c, input).await;
     };
-    let app = require_app(provider, app)?;
+    let app = require_app(provider, c.app)?;
     let grant = OAuth2::of(provider, endpoints, app)
-        .exchange_code(ctx, callback, &input.code, input.secret.as_deref())
+        .exchange_code(c.ctx, c.callback, &input.code, input.secret.as_deref())
         .await?;
-    provider.account(ctx, app, grant).await
+    provider.account(c, grant).await
 }
 
 /// New tokens for a channel: with its refresh token at an OAuth 2 network, else the network's
 /// own way.
-pub async fn refresh(
-    provider: &dyn Provider,
-    ctx: &Ctx<'_>,
-    auth: &ChannelAuth,
-) -> Result<Tokens, ProviderError> {
-    let (Some(endpoints), Some(token)) = (provider.oauth2(), auth.refresh_token.as_deref()) else {
-        return provider.refresh(ctx, auth).await;
+pub async fn refresh(provider: &dyn Provider, on: &On<'_>) -> Result<Tokens> {
+    let (Some(endpoints), Some(token)) = (provider.info().oauth2, on.auth.refresh_token.as_deref())
+    else {
+        return provider.refresh(on).await;
     };
-    let app = require_app(provider, auth.app.as_ref())?;
+    let app = require_app(provider, on.auth.app.as_ref())?;
     Ok(OAuth2::of(provider, endpoints, app)
-        .refresh(ctx, token)
+        .refresh(on.ctx, token)
         .await?
         .into())
 }
@@ -209,12 +202,7 @@ impl OAuth2<'_> {
     }
 
     /// Where to send the user; the PKCE verifier (if any) is the flow's secret.
-    pub fn authorize_url(
-        &self,
-        ctx: &Ctx<'_>,
-        callback: &str,
-        state: &str,
-    ) -> Result<AuthStart, ProviderError> {
+    pub fn authorize_url(&self, ctx: &Ctx<'_>, callback: &str, state: &str) -> Result<AuthStart> {
         let ep = self.endpoints;
         let mut url = url::Url::parse(&self.url(ep.authorize)).map_err(|e| {
             ProviderError::NotSupported(format!(
@@ -253,7 +241,7 @@ impl OAuth2<'_> {
         callback: &str,
         code: &str,
         verifier: Option<&str>,
-    ) -> Result<TokenGrant, ProviderError> {
+    ) -> Result<TokenGrant> {
         let scope = self.scope();
         let mut form = vec![
             ("grant_type", "authorization_code"),
@@ -272,11 +260,7 @@ impl OAuth2<'_> {
     }
 
     /// New tokens from a refresh token. A refusal means the user must reconnect.
-    pub async fn refresh(
-        &self,
-        ctx: &Ctx<'_>,
-        refresh_token: &str,
-    ) -> Result<TokenGrant, ProviderError> {
+    pub async fn refresh(&self, ctx: &Ctx<'_>, refresh_token: &str) -> Result<TokenGrant> {
         let form = vec![
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
@@ -293,7 +277,7 @@ impl OAuth2<'_> {
         &self,
         ctx: &Ctx<'_>,
         mut form: Vec<(&str, &str)>,
-    ) -> Result<TokenGrant, ProviderError> {
+    ) -> Result<TokenGrant> {
         let (id, secret) = (self.app.client_id.as_str(), self.app.client_secret.as_str());
         let auth = match self.endpoints.client_auth {
             ClientAuth::Basic => Auth::Basic(id, secret),
@@ -325,7 +309,7 @@ impl OAuth2<'_> {
 }
 
 /// A token answer, flat or wrapped in `{"data":[…]}` (Instagram Login documents both).
-fn grant(answer: serde_json::Value) -> Result<TokenGrant, ProviderError> {
+fn grant(answer: serde_json::Value) -> Result<TokenGrant> {
     let flat = match answer.get("data").and_then(|d| d.get(0)) {
         Some(first) => first.clone(),
         None => answer,
@@ -341,7 +325,7 @@ fn grant(answer: serde_json::Value) -> Result<TokenGrant, ProviderError> {
 /// Fails, naming what is missing, when the network granted fewer scopes than the network's
 /// `ProviderInfo` asks for (a granted `write` covers an asked `write:statuses`). A network that
 /// does not say what it granted passes.
-pub fn check_scopes(provider: &dyn Provider, granted: Option<&str>) -> Result<(), ProviderError> {
+pub fn check_scopes(provider: &dyn Provider, granted: Option<&str>) -> Result<()> {
     let Some(granted) = granted else {
         return Ok(());
     };

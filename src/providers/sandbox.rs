@@ -9,9 +9,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{
-    AnalyticsPoint, AnalyticsSeries, AppCredentials, AuthInput, AuthStart, ChannelAuth,
-    ConnectedAccount, Ctx, MediaItem, PostDetails, PostOutcome, Provider, ProviderError,
-    ProviderInfo, Published, Thread, Tokens, ToolField, ToolInfo,
+    Analytics, AnalyticsPoint, AnalyticsSeries, AuthInput, AuthStart, ChannelAuth,
+    ConnectedAccount, Connecting, MediaItem, On, PostDetails, PostOutcome, Provider, ProviderError,
+    ProviderInfo, Published, Result, Tokens, ToolField, ToolInfo,
 };
 use crate::crypto::{new_id, random_alphanumeric, sha256_hex};
 use crate::db::schema::sandbox_posts;
@@ -76,7 +76,7 @@ impl SandboxPost {
 }
 
 /// Sandbox accounts are `sandbox-<organization id>`, pages `sandbox-<organization id>:<page>`.
-fn organization_of(auth: &ChannelAuth) -> Result<&str, ProviderError> {
+fn organization_of(auth: &ChannelAuth) -> Result<&str> {
     auth.internal_id
         .strip_prefix("sandbox-")
         .and_then(|rest| rest.split(':').next())
@@ -84,13 +84,9 @@ fn organization_of(auth: &ChannelAuth) -> Result<&str, ProviderError> {
 }
 
 /// Keeps the post in `sandbox_posts`, as a network would publish it.
-async fn keep(
-    ctx: &Ctx<'_>,
-    auth: &ChannelAuth,
-    post: &PostDetails,
-    reply_to: Option<&Thread>,
-) -> Result<PostOutcome, ProviderError> {
-    let reply_to = reply_to.map(|t| t.parent.id.clone());
+async fn keep(on: &On<'_>, post: &PostDetails) -> Result<PostOutcome> {
+    let (ctx, auth) = (on.ctx, on.auth);
+    let reply_to = post.reply_to.as_ref().map(|t| t.parent.id.clone());
     let org = organization_of(auth)?.to_owned();
     let id = new_id();
     let media = serde_json::to_string(&post.media).unwrap_or_else(|_| "[]".into());
@@ -156,13 +152,7 @@ impl Provider for Sandbox {
         &TOOLS
     }
 
-    async fn call_tool(
-        &self,
-        _ctx: &Ctx<'_>,
-        _auth: &ChannelAuth,
-        name: &str,
-        data: &Value,
-    ) -> Result<Value, ProviderError> {
+    async fn call_tool(&self, _on: &On<'_>, name: &str, data: &Value) -> Result<Value> {
         if name != "channels" {
             return Err(ProviderError::NotSupported("Tool not found".into()));
         }
@@ -184,18 +174,12 @@ impl Provider for Sandbox {
         ))
     }
 
-    async fn authorization_url(
-        &self,
-        ctx: &Ctx<'_>,
-        _app: Option<&AppCredentials>,
-        callback: &str,
-        state: &str,
-    ) -> Result<AuthStart, ProviderError> {
-        let mut url = url::Url::parse(&format!("{}/sandbox/authorize", ctx.config.public_url))
+    async fn authorization_url(&self, c: &Connecting<'_>, state: &str) -> Result<AuthStart> {
+        let mut url = url::Url::parse(&format!("{}/sandbox/authorize", c.ctx.config.public_url))
             .map_err(|e| ProviderError::BadBody(e.to_string()))?;
         url.query_pairs_mut()
             .append_pair("state", state)
-            .append_pair("redirect_uri", callback);
+            .append_pair("redirect_uri", c.callback);
         Ok(AuthStart {
             url: url.into(),
             state_key: state.to_owned(),
@@ -205,11 +189,9 @@ impl Provider for Sandbox {
 
     async fn authenticate(
         &self,
-        _ctx: &Ctx<'_>,
-        _app: Option<&AppCredentials>,
-        _callback: &str,
+        _c: &Connecting<'_>,
         input: AuthInput,
-    ) -> Result<ConnectedAccount, ProviderError> {
+    ) -> Result<ConnectedAccount> {
         if !input.code.starts_with("sbx_") {
             return Err(ProviderError::BadBody(
                 "the sandbox did not issue this code".into(),
@@ -220,48 +202,26 @@ impl Provider for Sandbox {
             name: "Sandbox".into(),
             picture: None,
             username: Some("sandbox".into()),
-            tokens: Tokens {
-                access_token: random_alphanumeric(40),
-                refresh_token: None,
-                expires_in: None,
-            },
-            instance_url: None,
-            additional_settings: Vec::new(),
+            tokens: Tokens::lasting(random_alphanumeric(40)),
+            ..ConnectedAccount::default()
         })
     }
 
-    async fn publish(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        reply_to: Option<&Thread>,
-    ) -> Result<PostOutcome, ProviderError> {
-        keep(ctx, auth, post, reply_to).await
+    async fn publish(&self, on: &On<'_>, post: &PostDetails) -> Result<PostOutcome> {
+        keep(on, post).await
     }
 
-    async fn analytics(
-        &self,
-        _ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        days: u32,
-    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
+    async fn analytics(&self, on: &On<'_>, days: u32) -> Result<Analytics> {
         Ok(vec![
-            series("Impressions", &auth.internal_id, days, 100),
-            series("Followers", &auth.internal_id, days, 20),
+            series("Impressions", &on.auth.internal_id, days, 100),
+            series("Followers", &on.auth.internal_id, days, 20),
         ])
     }
 
-    async fn post_analytics(
-        &self,
-        _ctx: &Ctx<'_>,
-        _auth: &ChannelAuth,
-        release_id: &str,
-        days: u32,
-    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
+    async fn post_analytics(&self, _on: &On<'_>, id: &str, days: u32) -> Result<Analytics> {
         Ok(vec![
-            series("Impressions", release_id, days, 10),
-            series("Likes", release_id, days, 1),
+            series("Impressions", id, days, 10),
+            series("Likes", id, days, 1),
         ])
     }
 }
@@ -285,34 +245,18 @@ impl Provider for SandboxPages {
         &PAGES_INFO
     }
 
-    async fn authorization_url(
-        &self,
-        ctx: &Ctx<'_>,
-        app: Option<&AppCredentials>,
-        callback: &str,
-        state: &str,
-    ) -> Result<AuthStart, ProviderError> {
-        Sandbox.authorization_url(ctx, app, callback, state).await
+    async fn authorization_url(&self, c: &Connecting<'_>, state: &str) -> Result<AuthStart> {
+        Sandbox.authorization_url(c, state).await
     }
 
-    async fn authenticate(
-        &self,
-        ctx: &Ctx<'_>,
-        app: Option<&AppCredentials>,
-        callback: &str,
-        input: AuthInput,
-    ) -> Result<ConnectedAccount, ProviderError> {
-        let mut account = Sandbox.authenticate(ctx, app, callback, input).await?;
+    async fn authenticate(&self, c: &Connecting<'_>, input: AuthInput) -> Result<ConnectedAccount> {
+        let mut account = Sandbox.authenticate(c, input).await?;
         account.internal_id.push_str(":pages");
         account.name = "Sandbox pages account".into();
         Ok(account)
     }
 
-    async fn pages(
-        &self,
-        _ctx: &Ctx<'_>,
-        _auth: &ChannelAuth,
-    ) -> Result<Vec<super::Page>, ProviderError> {
+    async fn pages(&self, _on: &On<'_>) -> Result<Vec<super::Page>> {
         Ok(PAGES
             .iter()
             .map(|(id, name)| super::Page {
@@ -324,40 +268,24 @@ impl Provider for SandboxPages {
             .collect())
     }
 
-    async fn pick_page(
-        &self,
-        _ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        page_id: &str,
-    ) -> Result<ConnectedAccount, ProviderError> {
+    async fn pick_page(&self, on: &On<'_>, page_id: &str) -> Result<ConnectedAccount> {
         let (_, name) = PAGES
             .iter()
             .find(|(id, _)| *id == page_id)
             .ok_or_else(|| ProviderError::BadBody(format!("no page {page_id:?}")))?;
-        let org = organization_of(auth)?;
+        let org = organization_of(on.auth)?;
         Ok(ConnectedAccount {
             internal_id: format!("sandbox-{org}:{page_id}"),
             name: format!("Sandbox {name}"),
             picture: None,
             username: Some(page_id.to_owned()),
-            tokens: Tokens {
-                access_token: random_alphanumeric(40),
-                refresh_token: None,
-                expires_in: None,
-            },
-            instance_url: None,
-            additional_settings: Vec::new(),
+            tokens: Tokens::lasting(random_alphanumeric(40)),
+            ..ConnectedAccount::default()
         })
     }
 
-    async fn publish(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        reply_to: Option<&Thread>,
-    ) -> Result<PostOutcome, ProviderError> {
-        keep(ctx, auth, post, reply_to).await
+    async fn publish(&self, on: &On<'_>, post: &PostDetails) -> Result<PostOutcome> {
+        keep(on, post).await
     }
 }
 

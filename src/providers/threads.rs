@@ -9,9 +9,9 @@ use serde_json::Value;
 use super::meta::{self, Containers, Graph, SelfRenewing};
 use super::oauth2::{Endpoints, TokenGrant};
 use super::{
-    AnalyticsSeries, AppCredentials, ChannelAuth, ConnectedAccount, Ctx, EnvCredentials,
-    MediaRules, Pacing, PendingChecks, PostDetails, PostOutcome, Provider, ProviderError,
-    ProviderInfo, RefreshPolicy, Thread, Tokens, medium, require_app,
+    Analytics, ConnectedAccount, Connecting, Ctx, EnvCredentials, MediaRules, On, Pacing,
+    PendingChecks, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo, RefreshPolicy,
+    Result, Tokens, display_name, medium, require_app,
 };
 
 pub struct Threads;
@@ -22,6 +22,7 @@ const VERSION: &str = "v1.0";
 static INFO: ProviderInfo = ProviderInfo {
     identifier: "threads",
     name: "Threads",
+    oauth2: Some(&ENDPOINTS),
     scopes: &[
         "threads_basic",
         "threads_content_publish",
@@ -99,7 +100,7 @@ async fn container(
     user: &str,
     post: &PostDetails,
     reply_to: Option<&str>,
-) -> Result<String, ProviderError> {
+) -> Result<String> {
     let mut children = Vec::new();
     for m in &post.media {
         medium::check_fetchable(ctx, &INFO, &m.path)?;
@@ -146,96 +147,47 @@ impl Provider for Threads {
         &INFO
     }
 
-    fn oauth2(&self) -> Option<&'static Endpoints> {
-        Some(&ENDPOINTS)
-    }
-
-    async fn account(
-        &self,
-        ctx: &Ctx<'_>,
-        app: &AppCredentials,
-        grant: TokenGrant,
-    ) -> Result<ConnectedAccount, ProviderError> {
-        let long = TOKENS.exchange(self, ctx, app, &grant.access_token).await?;
-        let me: Me = graph(ctx, &long.access_token)
-            .get("/me")
-            .query(&[("fields", "id,username,name,threads_profile_picture_url")])
-            .read()
-            .await?;
+    async fn account(&self, c: &Connecting<'_>, grant: TokenGrant) -> Result<ConnectedAccount> {
+        let long = TOKENS.exchange(self, c, &grant.access_token).await?;
+        let fields = "id,username,name,threads_profile_picture_url";
+        let me: Me = graph(c.ctx, &long.access_token).me(fields).await?;
         Ok(ConnectedAccount {
             internal_id: me.id,
-            name: me
-                .name
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| me.username.clone()),
+            name: display_name(me.name.as_deref(), Some(&me.username), "Threads"),
             picture: me.threads_profile_picture_url,
             username: Some(me.username),
             // The long-lived token itself is renewed: there is no refresh token.
             tokens: long,
-            instance_url: None,
-            additional_settings: Vec::new(),
+            ..ConnectedAccount::default()
         })
     }
 
-    async fn refresh(&self, ctx: &Ctx<'_>, auth: &ChannelAuth) -> Result<Tokens, ProviderError> {
-        require_app(self, auth.app.as_ref())?;
-        TOKENS.renew(self, ctx, &auth.access_token).await
+    async fn refresh(&self, on: &On<'_>) -> Result<Tokens> {
+        require_app(self, on.auth.app.as_ref())?;
+        TOKENS.renew(self, on.ctx, &on.auth.access_token).await
     }
 
-    async fn publish(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        reply_to: Option<&Thread>,
-    ) -> Result<PostOutcome, ProviderError> {
-        let graph = graph(ctx, &auth.access_token);
-        let user = &auth.internal_id;
-        if reply_to.is_none() {
+    async fn publish(&self, on: &On<'_>, post: &PostDetails) -> Result<PostOutcome> {
+        let graph = graph(on.ctx, &on.auth.access_token);
+        let user = &on.auth.internal_id;
+        if post.reply_to.as_ref().is_none() {
             meta::check_quota(&graph, &format!("/{user}/threads_publishing_limit")).await?;
         }
-        let parent = reply_to.map(|t| t.parent.id.as_str());
-        let created = container(ctx, &graph, user, post, parent).await?;
+        let parent = post.reply_to.as_ref().map(|t| t.parent.id.as_str());
+        let created = container(on.ctx, &graph, user, post, parent).await?;
         // Text is usually ready at once (published now); media is checked again later.
         meta::advance(&graph, &CONTAINERS, &meta::pending(user, &created)).await
     }
 
-    async fn check_status(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        pending: &Value,
-    ) -> Result<PostOutcome, ProviderError> {
-        meta::advance(&graph(ctx, &auth.access_token), &CONTAINERS, pending).await
+    async fn check_status(&self, on: &On<'_>, pending: &Value) -> Result<PostOutcome> {
+        meta::advance(&graph(on.ctx, &on.auth.access_token), &CONTAINERS, pending).await
     }
 
-    async fn analytics(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        days: u32,
-    ) -> Result<Vec<AnalyticsSeries>, ProviderError> {
-        let until = chrono::Utc::now();
-        let since = until - chrono::Duration::days(i64::from(days.clamp(1, 90)));
-        let insights: Value = graph(ctx, &auth.access_token)
-            .get(&format!("/{}/threads_insights", auth.internal_id))
-            .query(&[
-                (
-                    "metric",
-                    "views,likes,replies,reposts,quotes,followers_count",
-                ),
-                ("since", &since.timestamp().to_string()),
-                ("until", &until.timestamp().to_string()),
-            ])
-            .read()
-            .await?;
-        Ok(insights["data"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .map(meta::insights_series)
-            .collect())
+    async fn analytics(&self, on: &On<'_>, days: u32) -> Result<Analytics> {
+        let metric = "views,likes,replies,reposts,quotes,followers_count";
+        let path = format!("/{}/threads_insights", on.auth.internal_id);
+        let graph = graph(on.ctx, &on.auth.access_token);
+        meta::insights_over(&graph, &path, &[("metric", metric)], days, 90).await
     }
 
     fn classify(&self, _status: u16, body: &str) -> Option<ProviderError> {

@@ -15,8 +15,8 @@ use super::settings::{self, SettingsSpec};
 use super::text::x_weighted_length;
 use super::{
     AdditionalSetting, AppCredentials, AuthInput, AuthKind, AuthStart, ChannelAuth,
-    ConnectedAccount, Ctx, EnvCredentials, MediaRules, Pacing, PostDetails, PostOutcome, Provider,
-    ProviderError, ProviderInfo, Published, Thread, Tokens, require_app,
+    ConnectedAccount, Connecting, Ctx, EnvCredentials, MediaRules, On, Pacing, PostDetails,
+    PostOutcome, Provider, ProviderError, ProviderInfo, Published, Result, Tokens, require_app,
 };
 
 pub struct X;
@@ -95,7 +95,7 @@ fn community<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D
 const CHUNK: usize = 1024 * 1024;
 
 /// A channel's token is stored as `token:secret`.
-fn split_token(auth: &ChannelAuth) -> Result<(&str, &str), ProviderError> {
+fn split_token(auth: &ChannelAuth) -> Result<(&str, &str)> {
     auth.access_token.split_once(':').ok_or_else(|| {
         ProviderError::Disconnected("the stored X token is malformed; reconnect".into())
     })
@@ -135,11 +135,7 @@ struct Processing {
     check_after_secs: Option<u64>,
 }
 
-async fn upload(
-    api: &Api<'_>,
-    medium: &Medium,
-    alt: Option<&str>,
-) -> Result<String, ProviderError> {
+async fn upload(api: &Api<'_>, medium: &Medium, alt: Option<&str>) -> Result<String> {
     let category = match (medium.kind, medium.mime) {
         (_, "image/gif") => "tweet_gif",
         (MediaKind::Video, _) => "tweet_video",
@@ -221,7 +217,7 @@ fn api<'a>(
 }
 
 /// A form-encoded answer of the OAuth 1.0a endpoints: its token and secret.
-fn token_pair(body: &str, what: &str) -> Result<(String, String), ProviderError> {
+fn token_pair(body: &str, what: &str) -> Result<(String, String)> {
     let answer = parse_form(body);
     match (answer.get("oauth_token"), answer.get("oauth_token_secret")) {
         (Some(token), Some(secret)) => Ok((token.clone(), secret.clone())),
@@ -243,17 +239,11 @@ impl Provider for X {
         x_weighted_length(text)
     }
 
-    async fn authorization_url(
-        &self,
-        ctx: &Ctx<'_>,
-        app: Option<&AppCredentials>,
-        callback: &str,
-        _state: &str,
-    ) -> Result<AuthStart, ProviderError> {
-        let app = require_app(self, app)?;
-        let body = api(ctx, app, None, None)
+    async fn authorization_url(&self, c: &Connecting<'_>, _state: &str) -> Result<AuthStart> {
+        let app = require_app(self, c.app)?;
+        let body = api(c.ctx, app, None, None)
             .post("/oauth/request_token")
-            .oauth_param("oauth_callback", callback)
+            .oauth_param("oauth_callback", c.callback)
             .text()
             .await?;
         if parse_form(&body)
@@ -272,27 +262,21 @@ impl Provider for X {
             .map_err(|e| ProviderError::BadBody(e.to_string()))?;
         url.query_pairs_mut().append_pair("oauth_token", &token);
         Ok(AuthStart {
-            url: ctx.config.providers.hosts.rewrite(url.as_str()),
+            url: c.ctx.config.providers.hosts.rewrite(url.as_str()),
             state_key: token,
             secret: Some(secret),
         })
     }
 
-    async fn authenticate(
-        &self,
-        ctx: &Ctx<'_>,
-        app: Option<&AppCredentials>,
-        _callback: &str,
-        input: AuthInput,
-    ) -> Result<ConnectedAccount, ProviderError> {
-        let app = require_app(self, app)?;
-        let body = api(ctx, app, Some(&input.state_key), input.secret.as_deref())
+    async fn authenticate(&self, c: &Connecting<'_>, input: AuthInput) -> Result<ConnectedAccount> {
+        let app = require_app(self, c.app)?;
+        let body = api(c.ctx, app, Some(&input.state_key), input.secret.as_deref())
             .post("/oauth/access_token")
             .oauth_param("oauth_verifier", &input.code)
             .text()
             .await?;
         let (token, secret) = token_pair(&body, "access token")?;
-        let me: Data<Me> = api(ctx, app, Some(&token), Some(&secret))
+        let me: Data<Me> = api(c.ctx, app, Some(&token), Some(&secret))
             .get("/2/users/me")
             .query(&[("user.fields", "profile_image_url,verified")])
             .read()
@@ -302,43 +286,33 @@ impl Provider for X {
             name: me.data.name,
             picture: me.data.profile_image_url,
             username: Some(me.data.username),
-            tokens: Tokens {
-                access_token: format!("{token}:{secret}"),
-                refresh_token: None,
-                expires_in: None,
-            },
-            instance_url: None,
+            tokens: Tokens::lasting(format!("{token}:{secret}")),
             additional_settings: vec![AdditionalSetting {
                 title: "Verified".into(),
                 description: "Is this a verified account? (posts up to 4,000 characters)".into(),
                 kind: "checkbox".into(),
                 value: Value::Bool(me.data.verified),
             }],
+            ..ConnectedAccount::default()
         })
     }
 
-    async fn publish(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        reply_to: Option<&Thread>,
-    ) -> Result<PostOutcome, ProviderError> {
-        let app = require_app(self, auth.app.as_ref())?;
-        let (token, secret) = split_token(auth)?;
+    async fn publish(&self, on: &On<'_>, post: &PostDetails) -> Result<PostOutcome> {
+        let app = require_app(self, on.auth.app.as_ref())?;
+        let (token, secret) = split_token(on.auth)?;
         let settings: XSettings =
             settings::parse(&post.settings).map_err(ProviderError::BadBody)?;
-        let api = api(ctx, app, Some(token), Some(secret));
+        let api = api(on.ctx, app, Some(token), Some(secret));
         let mut media_ids = Vec::new();
         for m in &post.media {
-            let medium = Medium::open(ctx, &m.path).await?;
+            let medium = Medium::open(on.ctx, &m.path).await?;
             media_ids.push(upload(&api, &medium, m.alt.as_deref()).await?);
         }
         let mut body = json!({ "text": post.message });
         if !media_ids.is_empty() {
             body["media"] = json!({ "media_ids": media_ids });
         }
-        match reply_to {
+        match post.reply_to.as_ref() {
             Some(thread) => body["reply"] = json!({ "in_reply_to_tweet_id": thread.parent.id }),
             None => {
                 if settings.who_can_reply_post != WhoCanReply::Everyone {
@@ -350,7 +324,7 @@ impl Provider for X {
             }
         }
         let created: Data<Created> = api.post("/2/tweets").json(&body).read().await?;
-        let username = auth.username.as_deref().unwrap_or("i");
+        let username = on.auth.username.as_deref().unwrap_or("i");
         Ok(PostOutcome::Published(Published {
             url: format!("https://x.com/{username}/status/{}", created.data.id),
             id: created.data.id,

@@ -14,6 +14,7 @@ use crate::db::schema::analytics_cache;
 use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::oauth::scopes::Scope;
+use crate::providers::On;
 use crate::publishing::notifications;
 
 #[derive(Deserialize)]
@@ -105,7 +106,15 @@ pub async fn channel(
             return Ok(json!([]));
         };
         let auth = channels::fresh_auth(&state.ctx(), &state.keys, &channel).await?;
-        let series = provider.analytics(&state.ctx(), &auth, n).await?;
+        let series = provider
+            .analytics(
+                &On {
+                    ctx: &state.ctx(),
+                    auth: &auth,
+                },
+                n,
+            )
+            .await?;
         Ok(serde_json::to_value(series).unwrap_or_else(|_| json!([])))
     })
     .await
@@ -135,7 +144,14 @@ pub async fn post(
         };
         let auth = channels::fresh_auth(&state.ctx(), &state.keys, &channel).await?;
         let series = provider
-            .post_analytics(&state.ctx(), &auth, &release, n)
+            .post_analytics(
+                &On {
+                    ctx: &state.ctx(),
+                    auth: &auth,
+                },
+                &release,
+                n,
+            )
             .await?;
         Ok(serde_json::to_value(series).unwrap_or_else(|_| json!([])))
     })

@@ -11,7 +11,7 @@ use crate::channels::flow::StartError;
 use crate::channels::{self, Channel};
 use crate::error::AppError;
 use crate::oauth::scopes::Scope;
-use crate::providers::sandbox;
+use crate::providers::{On, sandbox};
 
 /// A channel as Postiz lists it; tokens never leave the server.
 fn channel_json(c: &Channel, customers: &[channels::Customer]) -> Value {
@@ -239,7 +239,14 @@ pub async fn trigger(
     }
     let auth = channels::fresh_auth(&state.ctx(), &state.keys, &channel).await?;
     let output = provider
-        .call_tool(&state.ctx(), &auth, &body.method_name, &body.data)
+        .call_tool(
+            &On {
+                ctx: &state.ctx(),
+                auth: &auth,
+            },
+            &body.method_name,
+            &body.data,
+        )
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "output": output })))
 }

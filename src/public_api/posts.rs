@@ -15,7 +15,7 @@ use crate::channels::{self, Channel};
 use crate::error::AppError;
 use crate::oauth::scopes::Scope;
 use crate::providers::text::html_to_plain;
-use crate::providers::{MediaItem, PostDetails, Provider};
+use crate::providers::{MediaItem, On, PostDetails, Provider};
 use crate::publishing::posts::{self, CreateRequest, NewGroup, NewValue, Post, PostType};
 
 /// A failure answered the way Postiz answers it.
@@ -228,6 +228,7 @@ fn check_group(
             message: plain,
             settings: settings.clone(),
             media,
+            reply_to: None,
         });
         stored.push(NewValue {
             id: v
@@ -690,7 +691,12 @@ pub async fn missing(
         return Ok(HttpResponse::Ok().json(json!([])));
     };
     let auth = channels::fresh_auth(&state.ctx(), &state.keys, &channel).await?;
-    let list = provider.missing(&state.ctx(), &auth).await?;
+    let list = provider
+        .missing(&On {
+            ctx: &state.ctx(),
+            auth: &auth,
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 

@@ -21,8 +21,8 @@ use crate::channels::{self, Channel, FreshAuthError};
 use crate::error::AppError;
 use crate::providers::text::html_to_plain;
 use crate::providers::{
-    ChannelAuth, Ctx, Editor, MediaItem, Pacing, PostDetails, PostOutcome, Provider, ProviderError,
-    Published, Thread,
+    ChannelAuth, Ctx, Editor, MediaItem, On, Pacing, PostDetails, PostOutcome, Provider,
+    ProviderError, Published, Thread,
 };
 
 /// Jobs one worker runs at once.
@@ -445,20 +445,20 @@ impl<'a> Publish<'a> {
                         .await;
                 }
             }
-            let details = self.details(row, provider).await?;
+            let mut details = self.details(row, provider).await?;
             self.progress.sending = Some(position);
             if !self.save().await? {
                 tracing::warn!(job = %self.job.id, "lost the job's lease; another worker has it");
                 return Ok(());
             }
-            let thread = if position == 0 {
-                None
-            } else {
-                Some(self.thread()?)
+            if position > 0 {
+                details.reply_to = Some(self.thread()?);
+            }
+            let on = On {
+                ctx: &ctx,
+                auth: &auth,
             };
-            let outcome = provider
-                .publish(&ctx, &auth, &details, thread.as_ref())
-                .await;
+            let outcome = provider.publish(&on, &details).await;
             match outcome {
                 Ok(PostOutcome::Published(p)) => self.record(row, &p).await?,
                 Ok(PostOutcome::Pending(data)) => {
@@ -608,7 +608,10 @@ impl<'a> Publish<'a> {
             tracing::warn!(job = %self.job.id, "lost the job's lease; another worker has it");
             return Ok(false);
         }
-        match provider.check_status(ctx, auth, &pending.data).await {
+        match provider
+            .check_status(&On { ctx, auth }, &pending.data)
+            .await
+        {
             Ok(PostOutcome::Published(p)) => {
                 self.progress.pending = None;
                 self.record(row, &p).await?;
@@ -718,6 +721,7 @@ impl<'a> Publish<'a> {
             message: text,
             settings: crate::db::json_column(&row.settings, "posts.settings"),
             media,
+            reply_to: None,
         })
     }
 

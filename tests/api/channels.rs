@@ -374,7 +374,16 @@ async fn the_sandbox_publishes_replies_reports_and_runs_tools() {
     let provider = channel.provider().unwrap();
     let auth = app.channel_auth(&channel).await;
     let ctx = app.state.ctx();
-    let series = provider.analytics(&ctx, &auth, 7).await.unwrap();
+    let series = provider
+        .analytics(
+            &socialgate::providers::On {
+                ctx: &ctx,
+                auth: &auth,
+            },
+            7,
+        )
+        .await
+        .unwrap();
     assert_eq!(series[0].label, "Impressions");
     assert_eq!(series[0].data.len(), 7);
     let json = serde_json::to_value(&series[0]).unwrap();

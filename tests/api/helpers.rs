@@ -14,7 +14,9 @@ use serde_json::Value;
 use socialgate::AppState;
 use socialgate::channels::{self, Channel};
 use socialgate::config::{Config, LogFormat};
-use socialgate::providers::{ChannelAuth, MediaItem, PostDetails, PostOutcome, Published, Thread};
+use socialgate::providers::{
+    ChannelAuth, MediaItem, On, PostDetails, PostOutcome, Published, Thread,
+};
 
 /// Everything the server logged during this test run, for the no-secrets-in-logs checks.
 static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
@@ -559,15 +561,20 @@ impl TestApp {
             message: text.to_owned(),
             settings,
             media,
+            reply_to: thread.cloned(),
         };
         let ctx = self.state.ctx();
-        let mut outcome = provider.publish(&ctx, &auth, &post, thread).await?;
+        let on = On {
+            ctx: &ctx,
+            auth: &auth,
+        };
+        let mut outcome = provider.publish(&on, &post).await?;
         // A two-phase network: checked until done, as the worker does between its runs.
         for _ in 0..10 {
             match outcome {
                 PostOutcome::Published(p) => return Ok(p),
                 PostOutcome::Pending(data) => {
-                    outcome = provider.check_status(&ctx, &auth, &data).await?;
+                    outcome = provider.check_status(&on, &data).await?;
                 }
             }
         }

@@ -152,8 +152,13 @@ async fn x_connects_with_oauth1_and_posts_a_thread_with_media() {
             &format!("{}/files/cat.png", api.uri()),
             Some("a cat"),
         )],
+        reply_to: None,
     };
-    let root = match provider.publish(&ctx, &auth, &post, None).await.unwrap() {
+    let on = socialgate::providers::On {
+        ctx: &ctx,
+        auth: &auth,
+    };
+    let root = match provider.publish(&on, &post).await.unwrap() {
         socialgate::providers::PostOutcome::Published(p) => p,
         other => panic!("{other:?}"),
     };

@@ -13,8 +13,8 @@ use crate::providers::medium::Medium;
 use crate::providers::oauth2::{ClientAuth, Endpoints, TokenGrant};
 use crate::providers::settings::{self, SettingsSpec};
 use crate::providers::{
-    AppCredentials, ChannelAuth, ConnectedAccount, Ctx, MediaRules, PendingChecks, PostDetails,
-    PostOutcome, Provider, ProviderError, ProviderInfo, Published, RefreshPolicy, Thread,
+    ConnectedAccount, Connecting, MediaRules, On, PendingChecks, PostDetails, PostOutcome,
+    Provider, ProviderError, ProviderInfo, Published, RefreshPolicy, Result,
 };
 
 pub struct Sketch;
@@ -22,6 +22,7 @@ pub struct Sketch;
 static INFO: ProviderInfo = ProviderInfo {
     identifier: "sketch",
     name: "Sketch",
+    oauth2: Some(&ENDPOINTS),
     scopes: &["profile", "posts.write", "media.upload"],
     max_length: 1000,
     refresh: RefreshPolicy::BeforeExpiry,
@@ -86,7 +87,7 @@ struct Container {
 }
 
 /// A container's state as the worker's outcome.
-fn outcome(container: Container) -> Result<PostOutcome, ProviderError> {
+fn outcome(container: Container) -> Result<PostOutcome> {
     match (container.status.as_str(), container.post_id) {
         ("FINISHED", Some(id)) => Ok(PostOutcome::Published(Published {
             url: container.permalink.unwrap_or_default(),
@@ -108,17 +109,8 @@ impl Provider for Sketch {
         &INFO
     }
 
-    fn oauth2(&self) -> Option<&'static Endpoints> {
-        Some(&ENDPOINTS)
-    }
-
-    async fn account(
-        &self,
-        ctx: &Ctx<'_>,
-        _app: &AppCredentials,
-        grant: TokenGrant,
-    ) -> Result<ConnectedAccount, ProviderError> {
-        let me: Me = Api::of(self, ctx, Auth::Bearer(&grant.access_token))
+    async fn account(&self, c: &Connecting<'_>, grant: TokenGrant) -> Result<ConnectedAccount> {
+        let me: Me = Api::of(self, c.ctx, Auth::Bearer(&grant.access_token))
             .get("/v1/me")
             .read()
             .await?;
@@ -128,24 +120,17 @@ impl Provider for Sketch {
             picture: None,
             username: Some(me.username),
             tokens: grant.into(),
-            instance_url: None,
-            additional_settings: Vec::new(),
+            ..ConnectedAccount::default()
         })
     }
 
-    async fn publish(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        post: &PostDetails,
-        reply_to: Option<&Thread>,
-    ) -> Result<PostOutcome, ProviderError> {
+    async fn publish(&self, on: &On<'_>, post: &PostDetails) -> Result<PostOutcome> {
         let settings: SketchSettings =
             settings::parse(&post.settings).map_err(ProviderError::BadBody)?;
-        let api = Api::of(self, ctx, Auth::Bearer(&auth.access_token));
+        let api = Api::of(self, on.ctx, Auth::Bearer(&on.auth.access_token));
         let mut media_ids = Vec::new();
         for m in &post.media {
-            let medium = Medium::open(ctx, &m.path).await?;
+            let medium = Medium::open(on.ctx, &m.path).await?;
             let form = reqwest::multipart::Form::new().part("file", medium.part().await?);
             let uploaded: Value = api.post("/v1/media").multipart(form).read().await?;
             media_ids.push(uploaded["id"].clone());
@@ -156,21 +141,16 @@ impl Provider for Sketch {
                 "text": post.message,
                 "media_ids": media_ids,
                 "visibility": settings.visibility,
-                "reply_to": reply_to.map(|t| &t.parent.id),
+                "reply_to": post.reply_to.as_ref().map(|t| &t.parent.id),
             }))
             .read()
             .await?;
         outcome(container)
     }
 
-    async fn check_status(
-        &self,
-        ctx: &Ctx<'_>,
-        auth: &ChannelAuth,
-        pending: &Value,
-    ) -> Result<PostOutcome, ProviderError> {
+    async fn check_status(&self, on: &On<'_>, pending: &Value) -> Result<PostOutcome> {
         let id = pending["container"].as_str().unwrap_or_default();
-        let container: Container = Api::of(self, ctx, Auth::Bearer(&auth.access_token))
+        let container: Container = Api::of(self, on.ctx, Auth::Bearer(&on.auth.access_token))
             .get(&format!("/v1/containers/{id}"))
             .read()
             .await?;
