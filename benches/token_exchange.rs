@@ -126,6 +126,7 @@ fn main() -> anyhow::Result<()> {
                         redirect_uri: "https://bench.example/cb",
                         redirect_uri_sent: false,
                         code_challenge: None,
+                        resource: None,
                     },
                 )
             })
@@ -160,7 +161,7 @@ fn main() -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         parts[1] += t.elapsed();
         let t = Instant::now();
-        codes::exchange(&mut conn, &client, code, None, None)
+        codes::exchange(&mut conn, &client, code, None, None, None)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         parts[2] += t.elapsed();
     }

@@ -45,6 +45,11 @@ pub struct Config {
     pub providers: ProviderConfig,
     /// `host:port` pairs media may be fetched from without the public-address check.
     pub fetch_trusted: Vec<String>,
+    /// `SOCIALGATE_DCR_ALLOWED_HOSTS`: when set, the only https hosts a self-registering client
+    /// (`POST /oauth/register`) may redirect to.
+    pub dcr_allowed_hosts: Vec<String>,
+    /// `SOCIALGATE_MCP_ALLOWED_ORIGINS`: browser origins allowed to call `/mcp` besides ours.
+    pub mcp_allowed_origins: Vec<String>,
     /// `/public/v1` requests per minute per credential (0: no limit).
     pub api_rate: u32,
     /// `POST /public/v1/posts` per hour per organization (0: no limit).
@@ -275,14 +280,19 @@ impl Config {
         }
 
         let providers = provider_config(&var, env)?;
-        let fetch_trusted = var("SOCIALGATE_FETCH_TRUSTED_HOSTS")
-            .map(|v| {
-                v.split(',')
-                    .map(|h| h.trim().to_ascii_lowercase())
-                    .filter(|h| !h.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let list = |name: &str| -> Vec<String> {
+            var(name)
+                .map(|v| {
+                    v.split([',', ' '])
+                        .map(|h| h.trim().trim_end_matches('/').to_ascii_lowercase())
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let fetch_trusted = list("SOCIALGATE_FETCH_TRUSTED_HOSTS");
+        let dcr_allowed_hosts = list("SOCIALGATE_DCR_ALLOWED_HOSTS");
+        let mcp_allowed_origins = list("SOCIALGATE_MCP_ALLOWED_ORIGINS");
         let number = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
             match var(name) {
                 None => Ok(default),
@@ -323,6 +333,8 @@ impl Config {
         Ok(Config {
             providers,
             fetch_trusted,
+            dcr_allowed_hosts,
+            mcp_allowed_origins,
             api_rate,
             api_post_limit,
             s3,

@@ -18,9 +18,11 @@ pub mod accounts;
 pub mod admin;
 pub mod channels;
 pub mod config;
+pub mod cors;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod mcp;
 pub mod media;
 pub mod oauth;
 pub mod pages;
@@ -68,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(channels::configure)
     .configure(publishing::configure)
     .configure(public_api::configure)
+    .configure(mcp::configure)
     .default_service(web::to(not_found));
 }
 
@@ -110,6 +113,7 @@ pub fn server(
                     .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                     .add((header::REFERRER_POLICY, "no-referrer")),
             )
+            .wrap(actix_web::middleware::from_fn(cors::layer))
             .wrap(TracingLogger::<telemetry::RequestSpan>::new())
             .configure(configure)
     })

@@ -79,6 +79,7 @@ diesel::table! {
         first_party -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        dynamic -> Bool,
     }
 }
 
@@ -125,6 +126,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        resource -> Nullable<Text>,
     }
 }
 
@@ -143,6 +145,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         consumed_at -> Nullable<Timestamp>,
+        resource -> Nullable<Text>,
     }
 }
 
@@ -159,6 +162,7 @@ diesel::table! {
         created_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        resource -> Nullable<Text>,
     }
 }
 

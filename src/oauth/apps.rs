@@ -30,6 +30,8 @@ pub struct App {
     pub first_party: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Registered by the client itself (`POST /oauth/register`), not by a developer.
+    pub dynamic: bool,
 }
 
 impl App {
@@ -161,6 +163,42 @@ pub fn create(
     public: bool,
 ) -> Result<(App, Option<String>), AppError> {
     input.check()?;
+    insert(conn, org_id, input, public, false)
+}
+
+/// Registers an app a client registered itself (RFC 7591): `pcd_` client id, no organization.
+/// Its redirect URIs were checked by the caller (private-use schemes are allowed there).
+pub fn create_dynamic(
+    conn: &mut DbConn,
+    input: &AppInput,
+    public: bool,
+) -> Result<(App, Option<String>), AppError> {
+    insert(conn, None, input, public, true)
+}
+
+/// Self-registered apps nobody approved within this time are removed.
+pub const UNUSED_DYNAMIC_LIFETIME: chrono::Duration = chrono::Duration::days(30);
+
+/// Removes the self-registered apps older than `UNUSED_DYNAMIC_LIFETIME` that no user approved.
+pub fn prune_dynamic(conn: &mut DbConn) -> Result<usize, AppError> {
+    use crate::db::schema::oauth_grants;
+    let approved = oauth_grants::table.select(oauth_grants::app_id);
+    Ok(diesel::delete(
+        oauth_apps::table
+            .filter(oauth_apps::dynamic.eq(true))
+            .filter(oauth_apps::created_at.lt(now() - UNUSED_DYNAMIC_LIFETIME))
+            .filter(oauth_apps::id.ne_all(approved)),
+    )
+    .execute(conn)?)
+}
+
+fn insert(
+    conn: &mut DbConn,
+    org_id: Option<&str>,
+    input: &AppInput,
+    public: bool,
+    dynamic: bool,
+) -> Result<(App, Option<String>), AppError> {
     let secret = (!public).then(new_client_secret);
     let (picture_url, picture_type, picture_data) = match &input.picture {
         Picture::Url(url) => (Some(url.clone()), None, None),
@@ -173,7 +211,11 @@ pub fn create(
         .values((
             oauth_apps::id.eq(&id),
             oauth_apps::organization_id.eq(org_id),
-            oauth_apps::client_id.eq(new_client_id()),
+            oauth_apps::client_id.eq(if dynamic {
+                crypto::new_secret("pcd_", 32)
+            } else {
+                new_client_id()
+            }),
             oauth_apps::client_secret_hash.eq(secret.as_deref().map(crypto::sha256_hex)),
             oauth_apps::name.eq(input.name.trim()),
             oauth_apps::description.eq(input.description.trim()),
@@ -182,6 +224,7 @@ pub fn create(
             oauth_apps::picture_data.eq(picture_data),
             oauth_apps::redirect_uris.eq(input.uris_json()),
             oauth_apps::first_party.eq(false),
+            oauth_apps::dynamic.eq(dynamic),
             oauth_apps::created_at.eq(now),
             oauth_apps::updated_at.eq(now),
         ))

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use super::apps::{self, App};
 use super::codes::{self, NewCode};
 use super::params::Params;
-use super::redirect;
 use super::scopes::{Scope, Scopes};
 use super::{device, grants};
+use super::{redirect, resource};
 use crate::AppState;
 use crate::accounts::SignedIn;
 use crate::accounts::users::{self, Organization};
@@ -63,6 +63,8 @@ pub struct PendingRequest<'a> {
     pub scopes: Scopes,
     pub code_challenge: Option<&'a str>,
     pub device_code_id: Option<&'a str>,
+    /// The resource the token will be bound to (RFC 8707), canonical.
+    pub resource: Option<&'a str>,
 }
 
 pub fn store_request(conn: &mut DbConn, r: PendingRequest<'_>) -> Result<String, AppError> {
@@ -79,6 +81,7 @@ pub fn store_request(conn: &mut DbConn, r: PendingRequest<'_>) -> Result<String,
             oauth_requests::scopes.eq(r.scopes.to_string()),
             oauth_requests::code_challenge.eq(r.code_challenge),
             oauth_requests::device_code_id.eq(r.device_code_id),
+            oauth_requests::resource.eq(r.resource),
             oauth_requests::created_at.eq(now),
             oauth_requests::expires_at.eq(now + REQUEST_LIFETIME),
         ))
@@ -181,6 +184,18 @@ pub async fn authorize(
         Ok(s) => s,
         Err(unknown) => return fail("invalid_scope", &format!("unknown scope {unknown}")),
     };
+    let resource = match params.get("resource").ok().flatten() {
+        None => None,
+        Some(r) => match resource::canonical(&state.config.public_url, r) {
+            Some(r) => Some(r),
+            None => {
+                return fail(
+                    "invalid_target",
+                    &resource::refusal(&state.config.public_url),
+                );
+            }
+        },
+    };
     let challenge = params.get("code_challenge").ok().flatten();
     match (
         challenge,
@@ -247,6 +262,7 @@ pub async fn authorize(
                     scopes,
                     code_challenge: ch.as_deref(),
                     device_code_id: None,
+                    resource: resource.as_deref(),
                 },
             )
         })
@@ -284,6 +300,7 @@ struct StoredRequest {
     code_challenge: Option<String>,
     device_code_id: Option<String>,
     expires_at: NaiveDateTime,
+    resource: Option<String>,
 }
 
 /// Takes the pending request of this session, once: a second answer finds nothing.
@@ -315,6 +332,7 @@ fn take_request(
             oauth_requests::code_challenge,
             oauth_requests::device_code_id,
             oauth_requests::expires_at,
+            oauth_requests::resource,
         ))
         .first(conn)?;
     Ok((row.expires_at > now).then_some(row))
@@ -403,6 +421,7 @@ pub async fn consent(
                         redirect_uri: &redirect_uri,
                         redirect_uri_sent: request.redirect_uri_sent,
                         code_challenge: request.code_challenge.as_deref(),
+                        resource: request.resource.as_deref(),
                     },
                 )?;
                 params.push(("code", code));

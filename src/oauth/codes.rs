@@ -28,6 +28,7 @@ pub struct NewCode<'a> {
     pub redirect_uri: &'a str,
     pub redirect_uri_sent: bool,
     pub code_challenge: Option<&'a str>,
+    pub resource: Option<&'a str>,
 }
 
 /// Stores a new code and returns it (the only plaintext copy).
@@ -46,6 +47,7 @@ pub fn issue(conn: &mut DbConn, new: NewCode<'_>) -> Result<String, AppError> {
             oauth_codes::redirect_uri.eq(new.redirect_uri),
             oauth_codes::redirect_uri_sent.eq(new.redirect_uri_sent),
             oauth_codes::code_challenge.eq(new.code_challenge),
+            oauth_codes::resource.eq(new.resource),
             oauth_codes::created_at.eq(now),
             oauth_codes::expires_at.eq(now + LIFETIME),
         ))
@@ -86,6 +88,7 @@ struct CodeRow {
     code_challenge: Option<String>,
     expires_at: NaiveDateTime,
     consumed_at: Option<NaiveDateTime>,
+    resource: Option<String>,
 }
 
 /// A successful exchange.
@@ -103,6 +106,7 @@ pub fn exchange(
     code: &str,
     redirect_uri: Option<&str>,
     verifier: Option<&str>,
+    resource: Option<&str>,
 ) -> Result<Issued, OAuthError> {
     let query = oauth_codes::table
         .filter(oauth_codes::code_hash.eq(crypto::sha256_hex(code)))
@@ -118,6 +122,7 @@ pub fn exchange(
             oauth_codes::code_challenge,
             oauth_codes::expires_at,
             oauth_codes::consumed_at,
+            oauth_codes::resource,
         ));
     // The hot path of every exchange: concrete connections cache their prepared statements.
     let row: Option<CodeRow> =
@@ -159,6 +164,16 @@ pub fn exchange(
         }
         (None, None) => {}
     }
+    // The token's resource: the one the authorization bound, which the token request may repeat
+    // but not change (RFC 8707 §2.2), or the one named now.
+    let resource = match (row.resource.as_deref(), resource) {
+        (Some(bound), Some(asked)) if bound != asked => {
+            return Err(OAuthError::invalid_target(
+                "resource differs from the one named at the authorization endpoint",
+            ));
+        }
+        (bound, asked) => bound.or(asked),
+    };
     let now = now();
     if row.consumed_at.is_none() && row.expires_at <= now {
         return Err(OAuthError::invalid_grant("Code has expired"));
@@ -197,12 +212,15 @@ pub fn exchange(
         }
         let token = tokens::mint(
             conn,
-            &row.grant_id,
-            &row.app_id,
-            &row.user_id,
-            &row.organization_id,
-            &row.scopes,
-            Some(&row.id),
+            tokens::NewToken {
+                grant_id: &row.grant_id,
+                app_id: &row.app_id,
+                user_id: &row.user_id,
+                organization_id: &row.organization_id,
+                scopes: &row.scopes,
+                code_id: Some(&row.id),
+                resource,
+            },
         )?;
         Ok::<_, AppError>(Some(Ok(token)))
     })

@@ -207,12 +207,15 @@ fn poll(
             }
             let access_token = tokens::mint(
                 conn,
-                &grant_id,
-                &row.app_id,
-                &user_id,
-                &organization_id,
-                &row.scopes,
-                None,
+                tokens::NewToken {
+                    grant_id: &grant_id,
+                    app_id: &row.app_id,
+                    user_id: &user_id,
+                    organization_id: &organization_id,
+                    scopes: &row.scopes,
+                    code_id: None,
+                    resource: None,
+                },
             )?;
             Ok(Poll::Approved {
                 access_token,
@@ -478,6 +481,7 @@ pub async fn verify(
                     scopes,
                     code_challenge: None,
                     device_code_id: Some(&device_id),
+                    resource: None,
                 },
             )?;
             Ok::<_, AppError>(Some((app, scopes, request_id)))

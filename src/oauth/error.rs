@@ -51,6 +51,9 @@ impl OAuthError {
         e.basic_challenge = basic;
         e
     }
+    pub fn invalid_target(description: &str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_target", Some(description))
+    }
     pub fn invalid_grant(description: &str) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_grant", Some(description))
     }

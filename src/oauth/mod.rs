@@ -11,6 +11,8 @@ pub mod error;
 pub mod grants;
 mod params;
 pub mod redirect;
+mod register;
+pub mod resource;
 pub mod scopes;
 mod settings;
 mod token;
@@ -29,6 +31,7 @@ routes! {
     get "/oauth/authorize" => authorize::authorize,
     post "/oauth/authorize" => authorize::consent,
     post "/oauth/token" => token::token,
+    post "/oauth/register" => register::register,
     post "/oauth/revoke" => token::revoke,
     post "/oauth/introspect" => token::introspect,
     post "/oauth/device_authorization" => device::device_authorization,
@@ -93,6 +96,7 @@ async fn metadata(state: web::Data<AppState>) -> HttpResponse {
             "revocation_endpoint": format!("{base}/oauth/revoke"),
             "introspection_endpoint": format!("{base}/oauth/introspect"),
             "device_authorization_endpoint": format!("{base}/oauth/device_authorization"),
+            "registration_endpoint": format!("{base}/oauth/register"),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", token::DEVICE_GRANT],

@@ -33,6 +33,26 @@ pub fn check_registrable(uri: &str) -> Result<(), String> {
     }
 }
 
+/// What a self-registering client may register: what a developer may, plus the private-use
+/// schemes of native apps (RFC 8252 §7.1, `cursor://…`), matched exactly like any other.
+pub fn check_dynamic(uri: &str) -> Result<(), String> {
+    let parsed = Url::parse(uri.trim()).map_err(|_| format!("{uri}: not an absolute URL"))?;
+    match parsed.scheme() {
+        "http" | "https" => check_registrable(uri),
+        "javascript" | "data" | "file" | "vbscript" | "about" | "blob" | "ftp" | "ws" | "wss" => {
+            Err(format!(
+                "{uri}: the scheme {}: is not allowed",
+                parsed.scheme()
+            ))
+        }
+        _ if uri.contains('#') => Err(format!("{uri}: a fragment (#…) is not allowed")),
+        _ if !parsed.username().is_empty() || parsed.password().is_some() => Err(format!(
+            "{uri}: user information (user@host) is not allowed"
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn is_loopback(url: &Url) -> bool {
     matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"))
 }

@@ -56,6 +56,31 @@ impl Scope {
     pub fn parse(s: &str) -> Option<Scope> {
         ALL.into_iter().find(|scope| scope.as_str() == s)
     }
+
+    /// Whether the scope only reads.
+    pub fn reads(self) -> bool {
+        matches!(
+            self,
+            Scope::IntegrationsRead
+                | Scope::PostsRead
+                | Scope::AnalyticsRead
+                | Scope::NotificationsRead
+        )
+    }
+}
+
+/// Postiz's MCP scopes, accepted as aliases: `mcp:read` is every read scope, `mcp:write`
+/// every scope.
+fn alias(word: &str) -> Option<Scopes> {
+    match word {
+        "mcp:read" => Some(Scopes(
+            ALL.iter()
+                .filter(|s| s.reads())
+                .fold(0, |acc, s| acc | s.bit()),
+        )),
+        "mcp:write" => Some(Scopes::all()),
+        _ => None,
+    }
 }
 
 /// A set of scopes.
@@ -71,8 +96,11 @@ impl Scopes {
     pub fn parse(list: &str) -> Result<Scopes, String> {
         let mut bits = 0;
         for word in list.split(' ').filter(|w| !w.is_empty()) {
-            let scope = Scope::parse(word).ok_or_else(|| word.to_owned())?;
-            bits |= scope.bit();
+            bits |= match (Scope::parse(word), alias(word)) {
+                (Some(scope), _) => scope.bit(),
+                (None, Some(scopes)) => scopes.0,
+                (None, None) => return Err(word.to_owned()),
+            };
         }
         Ok(if bits == 0 {
             Scopes::all()
@@ -118,5 +146,10 @@ mod tests {
             Scopes::all()
         );
         assert!(s.is_subset_of(Scopes::all()) && !Scopes::all().is_subset_of(s));
+        assert_eq!(
+            Scopes::parse("mcp:read").unwrap().to_string(),
+            "integrations:read posts:read analytics:read notifications:read"
+        );
+        assert_eq!(Scopes::parse("mcp:read mcp:write").unwrap(), Scopes::all());
     }
 }

@@ -7,11 +7,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::apps::{self, Client, ClientAuthError};
-use super::codes;
 use super::device;
 use super::error::OAuthError;
 use super::params::{self, ClientCredentials, Params};
 use super::tokens;
+use super::{codes, resource};
 use crate::AppState;
 use crate::accounts::throttle::{self, Limit};
 use crate::db::DbConn;
@@ -140,6 +140,14 @@ pub async fn token(
         .to_owned();
     let redirect_uri = params.one("redirect_uri")?.map(str::to_owned);
     let verifier = params.one("code_verifier")?.map(str::to_owned);
+    let resource = match params.one("resource")? {
+        None => None,
+        Some(r) => Some(
+            resource::canonical(&state.config.public_url, r).ok_or_else(|| {
+                OAuthError::invalid_target(&resource::refusal(&state.config.public_url))
+            })?,
+        ),
+    };
     let keys = throttle_keys(&req, &creds.client_id);
     // The whole exchange as one write: on SQLite it joins the write lane, whose batches commit
     // together. Refusals are results, not errors, so what they wrote (a failure counted, the
@@ -157,6 +165,7 @@ pub async fn token(
                 &code,
                 redirect_uri.as_deref(),
                 verifier.as_deref(),
+                resource.as_deref(),
             );
             if let Err(e) = &result
                 && e.error == "invalid_grant"

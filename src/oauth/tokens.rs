@@ -25,28 +25,36 @@ pub struct TokenInfo {
     pub organization_id: String,
     pub scopes: Scopes,
     pub created_at: NaiveDateTime,
+    /// The only resource the token may be used at (RFC 8707); none: every one.
+    pub resource: Option<String>,
+}
+
+/// What a token is issued for.
+pub struct NewToken<'a> {
+    pub grant_id: &'a str,
+    pub app_id: &'a str,
+    pub user_id: &'a str,
+    pub organization_id: &'a str,
+    pub scopes: &'a str,
+    /// The code it was exchanged for (revoked with it on a replay).
+    pub code_id: Option<&'a str>,
+    /// The one resource it may be used at (RFC 8707).
+    pub resource: Option<&'a str>,
 }
 
 /// Issues a token for a grant and returns it (the only plaintext copy).
-pub fn mint(
-    conn: &mut DbConn,
-    grant_id: &str,
-    app_id: &str,
-    user_id: &str,
-    org_id: &str,
-    scopes: &str,
-    code_id: Option<&str>,
-) -> Result<String, AppError> {
+pub fn mint(conn: &mut DbConn, new: NewToken<'_>) -> Result<String, AppError> {
     let token = crypto::new_secret(PREFIX, 40);
     let insert = diesel::insert_into(oauth_tokens::table).values((
         oauth_tokens::id.eq(crypto::new_id()),
         oauth_tokens::token_hash.eq(crypto::sha256_hex(&token)),
-        oauth_tokens::grant_id.eq(grant_id),
-        oauth_tokens::app_id.eq(app_id),
-        oauth_tokens::user_id.eq(user_id),
-        oauth_tokens::organization_id.eq(org_id),
-        oauth_tokens::scopes.eq(scopes),
-        oauth_tokens::code_id.eq(code_id),
+        oauth_tokens::grant_id.eq(new.grant_id),
+        oauth_tokens::app_id.eq(new.app_id),
+        oauth_tokens::user_id.eq(new.user_id),
+        oauth_tokens::organization_id.eq(new.organization_id),
+        oauth_tokens::scopes.eq(new.scopes),
+        oauth_tokens::code_id.eq(new.code_id),
+        oauth_tokens::resource.eq(new.resource),
         oauth_tokens::created_at.eq(now()),
     ));
     // Every code exchange runs this: the concrete connection caches the statement.
@@ -63,6 +71,7 @@ type Row = (
     String,
     NaiveDateTime,
     Option<NaiveDateTime>,
+    Option<String>,
 );
 
 /// A live token: not revoked, and its user still a member of its organization.
@@ -91,11 +100,22 @@ fn live(
             oauth_tokens::scopes,
             oauth_tokens::created_at,
             oauth_tokens::last_used_at,
+            oauth_tokens::resource,
         ));
     // Run on the concrete connection so the prepared statement is cached: this lookup is on
     // every OAuth-authenticated request.
     let row: Option<Row> = per_backend!(conn, |c| query.first(c).optional())?;
-    let Some((id, stored, app_id, user_id, organization_id, scopes, created_at, last_used)) = row
+    let Some((
+        id,
+        stored,
+        app_id,
+        user_id,
+        organization_id,
+        scopes,
+        created_at,
+        last_used,
+        resource,
+    )) = row
     else {
         return Ok(None);
     };
@@ -113,6 +133,7 @@ fn live(
         organization_id,
         scopes,
         created_at,
+        resource,
     };
     Ok(Some((info, last_used, hash)))
 }

@@ -88,7 +88,7 @@ where
 pub async fn channel(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: super::Segment,
     query: web::Query<DaysQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::AnalyticsRead)?;
@@ -124,7 +124,7 @@ pub async fn channel(
 pub async fn post(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: super::Segment,
     query: web::Query<DaysQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::AnalyticsRead)?;

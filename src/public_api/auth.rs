@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::accounts::api_keys;
 use crate::error::AppError;
 use crate::oauth::scopes::{Scope, Scopes};
-use crate::oauth::tokens;
+use crate::oauth::{resource, tokens};
 
 /// How the caller proved who it is.
 #[derive(Clone, Debug)]
@@ -48,7 +48,7 @@ impl Caller {
 }
 
 /// The credential in the header, without a `Bearer ` prefix (matched case-insensitively).
-fn presented(req: &HttpRequest) -> Option<String> {
+pub fn presented(req: &HttpRequest) -> Option<String> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)?
@@ -65,6 +65,69 @@ fn presented(req: &HttpRequest) -> Option<String> {
     (!value.is_empty()).then(|| value.to_owned())
 }
 
+/// Resolves a presented API key or `pos_` token to the caller it stands for, at the resource
+/// `path` (`/public/v1` or `/mcp`): a token bound to the other one (RFC 8707) is refused like
+/// an unknown one.
+pub async fn resolve(
+    state: &web::Data<AppState>,
+    credential: String,
+    path: &str,
+) -> Result<Caller, AppError> {
+    if credential.starts_with(tokens::PREFIX) {
+        // On SQLite, what was resolved a moment ago is reused while the revocation signal has
+        // not moved (`tokens::Cache`).
+        let info = match state.tokens.get(&state.db, &credential) {
+            Some(info) => Some(info),
+            None => {
+                let signal = state.db.revocation_signal();
+                let cache = state.clone();
+                state
+                    .db
+                    .run(move |conn| cache.tokens.resolve(conn, &credential, signal))
+                    .await?
+            }
+        };
+        let here = resource::url(&state.config.public_url, path);
+        let info = info
+            .filter(|i| i.resource.as_ref().is_none_or(|r| *r == here))
+            .ok_or_else(|| AppError::Unauthorized("Invalid OAuth token".into()))?;
+        return Ok(Caller {
+            organization_id: info.organization_id,
+            scopes: info.scopes,
+            credential: Credential::OAuthToken {
+                id: info.id,
+                app_id: info.app_id,
+                user_id: info.user_id,
+            },
+        });
+    }
+    // One server on SQLite: keys it resolved a moment ago need no database trip.
+    let single = state.db.backend() == crate::config::DbBackend::Sqlite;
+    let recent = single
+        .then(|| api_keys::recently_resolved(&credential))
+        .flatten();
+    let (id, organization_id) = match recent {
+        Some(found) => found,
+        None => {
+            let presented = credential.clone();
+            let found = state
+                .db
+                .run(move |conn| api_keys::resolve(conn, &presented))
+                .await?
+                .ok_or_else(|| AppError::Unauthorized("Invalid API key".into()))?;
+            if single {
+                api_keys::remember(&credential, &found.0, &found.1);
+            }
+            found
+        }
+    };
+    Ok(Caller {
+        organization_id,
+        scopes: Scopes::all(),
+        credential: Credential::ApiKey { id },
+    })
+}
+
 impl FromRequest for Caller {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
@@ -76,56 +139,7 @@ impl FromRequest for Caller {
             let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
             let credential =
                 credential.ok_or_else(|| AppError::Unauthorized("No API Key found".into()))?;
-            if credential.starts_with(tokens::PREFIX) {
-                // On SQLite, what was resolved a moment ago is reused while the revocation
-                // signal has not moved (`tokens::Cache`).
-                let info = match state.tokens.get(&state.db, &credential) {
-                    Some(info) => info,
-                    None => {
-                        let signal = state.db.revocation_signal();
-                        let cache = state.clone();
-                        state
-                            .db
-                            .run(move |conn| cache.tokens.resolve(conn, &credential, signal))
-                            .await?
-                            .ok_or_else(|| AppError::Unauthorized("Invalid OAuth token".into()))?
-                    }
-                };
-                return Ok(Caller {
-                    organization_id: info.organization_id,
-                    scopes: info.scopes,
-                    credential: Credential::OAuthToken {
-                        id: info.id,
-                        app_id: info.app_id,
-                        user_id: info.user_id,
-                    },
-                });
-            }
-            // One server on SQLite: keys it resolved a moment ago need no database trip.
-            let single = state.db.backend() == crate::config::DbBackend::Sqlite;
-            let recent = single
-                .then(|| api_keys::recently_resolved(&credential))
-                .flatten();
-            let (id, organization_id) = match recent {
-                Some(found) => found,
-                None => {
-                    let presented = credential.clone();
-                    let found = state
-                        .db
-                        .run(move |conn| api_keys::resolve(conn, &presented))
-                        .await?
-                        .ok_or_else(|| AppError::Unauthorized("Invalid API key".into()))?;
-                    if single {
-                        api_keys::remember(&credential, &found.0, &found.1);
-                    }
-                    found
-                }
-            };
-            Ok(Caller {
-                organization_id,
-                scopes: Scopes::all(),
-                credential: Credential::ApiKey { id },
-            })
+            resolve(&state, credential, "/public/v1").await
         })
     }
 }

@@ -91,6 +91,57 @@ fn finish(
     Ok(())
 }
 
+/// Runs `run` once per key and request for a caller outside HTTP (an MCP write tool's
+/// `idempotencyKey`), with the header's rules: the same key and request within 24 hours get
+/// the first outcome again, the same key with another request or while the first still runs
+/// is refused with the message the header would give.
+pub async fn once<F>(
+    state: &AppState,
+    scope: &str,
+    key: &str,
+    fingerprint: &[u8],
+    run: F,
+) -> Result<Result<String, String>, AppError>
+where
+    F: std::future::Future<Output = Result<String, String>>,
+{
+    if key.len() > 255 {
+        return Ok(Err("idempotencyKey has at most 255 characters".into()));
+    }
+    let key_hash = sha256_hex(&format!("{scope}\n{key}"));
+    let request_hash = crate::crypto::hex(&sha2_digest(fingerprint));
+    let k = key_hash.clone();
+    match state
+        .db
+        .run(move |conn| begin(conn, &k, &request_hash))
+        .await?
+    {
+        Begin::Proceed => {}
+        Begin::Replay(200, stored) => return Ok(Ok(stored)),
+        Begin::Replay(_, stored) => return Ok(Err(stored)),
+        Begin::InFlight => {
+            return Ok(Err(
+                "A request with this idempotencyKey is still in progress".into(),
+            ));
+        }
+        Begin::OtherBody => {
+            return Ok(Err(
+                "This idempotencyKey was already used with a different request".into(),
+            ));
+        }
+    }
+    let outcome = run.await;
+    let (status, stored) = match &outcome {
+        Ok(body) => (200, body.clone()),
+        Err(message) => (400, message.clone()),
+    };
+    state
+        .db
+        .run(move |conn| finish(conn, &key_hash, status, Some(stored)))
+        .await?;
+    Ok(outcome)
+}
+
 fn answer(status: StatusCode, msg: &str) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))

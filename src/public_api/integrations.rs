@@ -99,7 +99,7 @@ pub async fn list(
 pub async fn delete(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: super::Segment,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::IntegrationsWrite)?;
     let org = caller.organization_id;
@@ -142,7 +142,7 @@ pub struct SocialQuery {
 pub async fn social(
     state: web::Data<AppState>,
     caller: Caller,
-    provider: web::Path<String>,
+    provider: super::Segment,
     query: web::Query<SocialQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::IntegrationsWrite)?;
@@ -179,32 +179,40 @@ async fn channel_of(state: &AppState, caller: &Caller, id: String) -> Result<Cha
         .await
 }
 
+/// What a client needs to write a post for a network: its rules, maximum length (given the
+/// channel's flags), settings schema and tools (Postiz's integration schema).
+pub fn description(
+    config: &crate::config::Config,
+    p: &dyn crate::providers::Provider,
+    additional: &[crate::providers::AdditionalSetting],
+) -> Value {
+    let mut output = json!({
+        "rules": p.info().rules,
+        "maxLength": p.max_length(additional),
+        "settings": p.info().settings.json_schema(),
+        "tools": p.tools(),
+    });
+    // Beyond Postiz: why this network cannot fetch this installation's media.
+    if let Some(warning) = crate::providers::medium::unreachable_media(
+        config,
+        p.info(),
+        crate::providers::medium::media_base(config),
+    ) {
+        output["warning"] = json!(warning);
+    }
+    output
+}
+
 /// `GET /integration-settings/{id}` → `{"output":{rules,maxLength,settings,tools}}`.
 pub async fn settings(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: super::Segment,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::IntegrationsRead)?;
     let channel = channel_of(&state, &caller, id.into_inner()).await?;
     let output = match channel.provider() {
-        Some(p) => {
-            let mut output = json!({
-                "rules": p.info().rules,
-                "maxLength": p.max_length(&channel.additional()),
-                "settings": p.info().settings.json_schema(),
-                "tools": p.tools(),
-            });
-            // Beyond Postiz: why this network cannot fetch this installation's media.
-            if let Some(warning) = crate::providers::medium::unreachable_media(
-                &state.config,
-                p.info(),
-                crate::providers::medium::media_base(&state.config),
-            ) {
-                output["warning"] = json!(warning);
-            }
-            output
-        }
+        Some(p) => description(&state.config, p, &channel.additional()),
         None => json!({ "rules": "", "maxLength": 0, "settings": {}, "tools": [] }),
     };
     Ok(HttpResponse::Ok().json(json!({ "output": output })))
@@ -222,7 +230,7 @@ pub struct TriggerBody {
 pub async fn trigger(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: super::Segment,
     body: web::Json<TriggerBody>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::IntegrationsWrite)?;

@@ -15,6 +15,38 @@ use serde_json::json;
 
 pub use auth::Caller;
 
+/// The one `{…}` segment of a route's path (`/posts/{id}`), read as `web::Path<String>` reads
+/// it, but constructible: the MCP tools call the same handlers with it.
+pub struct Segment(pub String);
+
+impl Segment {
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Segment {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.0
+    }
+}
+
+impl actix_web::FromRequest for Segment {
+    type Error = crate::error::AppError;
+    type Future = std::future::Ready<Result<Segment, Self::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(
+            req.match_info()
+                .iter()
+                .next()
+                .map(|(_, v)| Segment(v.to_owned()))
+                .ok_or_else(|| crate::error::AppError::bad_request("the path names nothing")),
+        )
+    }
+}
+
 routes! {
     actix_web::Scope;
     get "/is-connected" => is_connected,

@@ -392,6 +392,45 @@ pub async fn with_channel(
         .await
 }
 
+/// Checks a `POST /posts` body without creating anything (a dry run): every problem at once,
+/// those of the request as a whole and those of each channel's group.
+pub async fn validate(state: &AppState, org: &str, body: &Value) -> Result<Vec<String>, AppError> {
+    let mut problems = Vec::new();
+    let mut note = |invalid: Invalid, at: Option<usize>| -> Result<(), AppError> {
+        let prefix = at.map(|i| format!("posts[{i}]: ")).unwrap_or_default();
+        match invalid {
+            Invalid::Fields(list) => {
+                problems.extend(list.into_iter().map(|m| format!("{prefix}{m}")))
+            }
+            Invalid::Provider { name, message, .. } => {
+                problems.push(format!("{prefix}{name}: {message}"))
+            }
+            Invalid::App(e) => return Err(e),
+        }
+        Ok(())
+    };
+    let entries = body
+        .get("posts")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if entries.len() <= 1 {
+        if let Err(invalid) = parse_request(state, org, body).await {
+            note(invalid, None)?;
+        }
+    } else {
+        for (i, entry) in entries.into_iter().enumerate() {
+            let mut one = body.clone();
+            one["posts"] = json!([entry]);
+            if let Err(invalid) = parse_request(state, org, &one).await {
+                note(invalid, Some(i))?;
+            }
+        }
+    }
+    problems.dedup();
+    Ok(problems)
+}
+
 /// `POST /posts` → 201 `[{"postId","integration"}]`.
 pub async fn create(
     state: web::Data<AppState>,
@@ -484,7 +523,7 @@ fn row_json(p: &Post) -> Value {
 pub async fn get_one(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: super::Segment,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::PostsRead)?;
     let org = caller.organization_id;
@@ -518,7 +557,7 @@ pub async fn get_one(
 pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: super::Segment,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::PostsWrite)?;
@@ -573,7 +612,7 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: super::Segment,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::PostsWrite)?;
     let org = caller.organization_id;
@@ -591,7 +630,7 @@ pub async fn delete(
 pub async fn delete_group(
     state: web::Data<AppState>,
     caller: Caller,
-    group: web::Path<String>,
+    group: super::Segment,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::PostsWrite)?;
     let org = caller.organization_id;
@@ -611,7 +650,7 @@ pub struct StatusBody {
 pub async fn set_status(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: super::Segment,
     body: web::Json<StatusBody>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::PostsWrite)?;
@@ -640,7 +679,7 @@ pub struct SettingsBody {
 pub async fn set_settings(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: super::Segment,
     body: web::Json<SettingsBody>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::PostsWrite)?;
@@ -679,7 +718,7 @@ pub async fn set_settings(
 pub async fn missing(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: super::Segment,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::PostsRead)?;
     let org = caller.organization_id;
@@ -710,7 +749,7 @@ pub struct ReleaseBody {
 pub async fn set_release_id(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: super::Segment,
     body: web::Json<ReleaseBody>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::PostsWrite)?;
@@ -731,7 +770,7 @@ pub async fn set_release_id(
 pub async fn find_slot(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: super::Segment,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::PostsRead)?;
     let org = caller.organization_id;
