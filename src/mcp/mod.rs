@@ -43,6 +43,12 @@ writing a post (it gives the rules, the maximum length and the settings). Dates 
 without an offset they are UTC. Confirm with the user before publishing or deleting anything. \
 Use validatePostTool to check a post without creating it.";
 
+/// The documented routes (`openapi.yaml` is held to them).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/.well-known/oauth-protected-resource/mcp"),
+    ("post", "/mcp"),
+];
+
 /// Mounts `/mcp`, `/mcp/{apiKey}` and the protected-resource metadata.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(

@@ -9,6 +9,7 @@ mod cli;
 mod fakes;
 mod health;
 mod helpers;
+mod mcp;
 mod media;
 mod oauth_apps;
 mod oauth_device;

@@ -38,6 +38,7 @@ fn the_spec_and_the_mounted_routes_are_the_same() {
     for (method, path) in socialgate::oauth::ROUTES
         .iter()
         .chain(socialgate::publishing::ROUTES)
+        .chain(socialgate::mcp::ROUTES)
     {
         mounted.insert((method.to_string(), shape(path)));
     }
