@@ -36,7 +36,8 @@ struct FormField {
 
 fn form_fields(provider: &dyn Provider, values: &HashMap<String, String>) -> Vec<FormField> {
     provider
-        .custom_fields()
+        .info()
+        .custom_fields
         .iter()
         .map(|f| FormField {
             key: f.key,
@@ -131,7 +132,7 @@ pub(super) async fn submit(
         Ok(f) => f,
         Err(m) => return problem(StatusCode::BAD_REQUEST, m),
     };
-    for field in provider.custom_fields() {
+    for field in provider.info().custom_fields {
         if values.get(field.key).is_none_or(|v| v.trim().is_empty()) {
             let error = format!("{} is required.", field.label);
             return render_form(
@@ -146,7 +147,8 @@ pub(super) async fn submit(
         }
     }
     let fields: HashMap<String, String> = provider
-        .custom_fields()
+        .info()
+        .custom_fields
         .iter()
         .filter_map(|f| {
             values

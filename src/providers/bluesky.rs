@@ -23,6 +23,7 @@ static INFO: ProviderInfo = ProviderInfo {
     identifier: "bluesky",
     name: "Bluesky",
     auth: AuthKind::Credentials,
+    custom_fields: &FIELDS,
     max_length: 300,
     max_concurrent_jobs: 2,
     refresh: RefreshPolicy::BeforeExpiry,
@@ -186,10 +187,6 @@ async fn image(api: &Api<'_>, medium: &Medium) -> Result<Value> {
 impl Provider for Bluesky {
     fn info(&self) -> &'static ProviderInfo {
         &INFO
-    }
-
-    fn custom_fields(&self) -> &'static [CustomField] {
-        &FIELDS
     }
 
     async fn authorization_url(&self, c: &Connecting<'_>, state: &str) -> Result<AuthStart> {

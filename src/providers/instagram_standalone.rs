@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::instagram::{INFO, Instagram, Login};
-use super::meta::SelfRenewing;
+use super::meta::{self, SelfRenewing};
 use super::oauth2::{Endpoints, TokenGrant};
 use super::{
     ConnectedAccount, Connecting, EnvCredentials, ProviderInfo, RefreshPolicy, Result, display_name,
@@ -41,12 +41,10 @@ static TOKENS: SelfRenewing = SelfRenewing {
     refresh: "ig_refresh_token",
 };
 
-static INSTAGRAM_LOGIN: Endpoints = Endpoints {
-    authorize: "https://www.instagram.com/oauth/authorize",
-    token: "https://api.instagram.com/oauth/access_token",
-    scope_separator: ",",
-    ..Endpoints::DEFAULT
-};
+static INSTAGRAM_LOGIN: Endpoints = meta::login(
+    "https://www.instagram.com/oauth/authorize",
+    "https://api.instagram.com/oauth/access_token",
+);
 
 /// Instagram through Instagram Login.
 pub static STANDALONE: Instagram = Instagram {

@@ -242,13 +242,24 @@ pub enum PostType {
 /// Facebook's Graph host (Facebook Pages and Instagram through a page).
 pub const FACEBOOK_GRAPH: &str = "https://graph.facebook.com";
 
-/// Facebook Login, shared by Facebook Pages and Instagram through a page (one Meta app).
+/// A Meta login dialog and its token endpoint (scopes are comma-separated there).
+pub const fn login(authorize: &'static str, token: &'static str) -> Endpoints {
+    Endpoints {
+        authorize,
+        token,
+        scope_separator: ",",
+        ..Endpoints::DEFAULT
+    }
+}
+
+/// Facebook Login, shared by Facebook Pages and Instagram through a page (one Meta app); its
+/// token endpoint is read with GET.
 pub static FACEBOOK_LOGIN: Endpoints = Endpoints {
-    authorize: "https://www.facebook.com/dialog/oauth",
-    token: "https://graph.facebook.com/oauth/access_token",
-    scope_separator: ",",
     token_by_get: true,
-    ..Endpoints::DEFAULT
+    ..login(
+        "https://www.facebook.com/dialog/oauth",
+        "https://graph.facebook.com/oauth/access_token",
+    )
 };
 
 /// The instance-wide Meta app of Facebook Pages and Instagram, under Postiz's names.

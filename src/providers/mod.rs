@@ -170,6 +170,10 @@ pub struct ProviderInfo {
     /// The network's logo, an SVG compiled into the binary (`static/logos/`, from the CC0
     /// simple-icons set); empty: a letter badge.
     pub logo: &'static str,
+    /// The credentials form of a `Credentials` network.
+    pub custom_fields: &'static [CustomField],
+    /// The helpers clients may call (`integration-trigger`), answered by `call_tool`.
+    pub tools: &'static [ToolInfo],
     /// Between-steps networks: what the pick page says when the account manages nothing to
     /// pick (empty: a generic sentence).
     pub no_pages: &'static str,
@@ -206,6 +210,8 @@ impl ProviderInfo {
         },
         fetches_media: false,
         logo: "",
+        custom_fields: &[],
+        tools: &[],
         no_pages: "",
     };
 }
@@ -525,17 +531,8 @@ pub trait Provider: Send + Sync + 'static {
             .try_for_each(|post| info.media.check(info.name, &post.media))
     }
 
-    fn tools(&self) -> &'static [ToolInfo] {
-        &[]
-    }
-
     async fn call_tool(&self, _on: &On<'_>, _name: &str, _data: &Value) -> Result<Value> {
         Err(ProviderError::NotSupported("Tool not found".into()))
-    }
-
-    /// The credentials form of a `Credentials` network.
-    fn custom_fields(&self) -> &'static [CustomField] {
-        &[]
     }
 
     /// OAuth 2 networks (`ProviderInfo::oauth2`): the account behind freshly granted tokens.

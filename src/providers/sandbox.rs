@@ -24,6 +24,7 @@ static INFO: ProviderInfo = ProviderInfo {
     identifier: "sandbox",
     name: "Sandbox",
     builtin: true,
+    tools: &TOOLS,
     rules: "The sandbox accepts any text up to 5,000 characters and any media; nothing leaves socialgate.",
     summary: "Approves at once; posts stay in socialgate (`/sandbox`, `GET /sandbox/posts`)",
     logo: include_str!("../../static/logos/sandbox.svg"),
@@ -148,10 +149,6 @@ impl Provider for Sandbox {
         &INFO
     }
 
-    fn tools(&self) -> &'static [ToolInfo] {
-        &TOOLS
-    }
-
     async fn call_tool(&self, _on: &On<'_>, name: &str, data: &Value) -> Result<Value> {
         if name != "channels" {
             return Err(ProviderError::NotSupported("Tool not found".into()));
@@ -233,6 +230,7 @@ static PAGES_INFO: ProviderInfo = ProviderInfo {
     identifier: "sandbox-pages",
     name: "Sandbox (pages)",
     between_steps: true,
+    tools: &[],
     summary: "Like the sandbox, then asks which page the channel publishes as (the way Facebook or LinkedIn pages connect)",
     ..INFO
 };

@@ -60,12 +60,10 @@ static INFO: ProviderInfo = ProviderInfo {
     ..ProviderInfo::DEFAULT
 };
 
-static ENDPOINTS: Endpoints = Endpoints {
-    authorize: "https://threads.net/oauth/authorize",
-    token: "https://graph.threads.net/oauth/access_token",
-    scope_separator: ",",
-    ..Endpoints::DEFAULT
-};
+static ENDPOINTS: Endpoints = meta::login(
+    "https://threads.net/oauth/authorize",
+    "https://graph.threads.net/oauth/access_token",
+);
 
 static TOKENS: SelfRenewing = SelfRenewing {
     host: GRAPH,

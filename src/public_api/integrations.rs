@@ -190,7 +190,7 @@ pub fn description(
         "rules": p.info().rules,
         "maxLength": p.max_length(additional),
         "settings": p.info().settings.json_schema(),
-        "tools": p.tools(),
+        "tools": p.info().tools,
     });
     // Beyond Postiz: why this network cannot fetch this installation's media.
     if let Some(warning) = crate::providers::medium::unreachable_media(
@@ -239,7 +239,8 @@ pub async fn trigger(
         .provider()
         .ok_or_else(|| AppError::not_found("Integration provider not found"))?;
     if !provider
-        .tools()
+        .info()
+        .tools
         .iter()
         .any(|t| t.method_name == body.method_name)
     {
