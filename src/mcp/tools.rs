@@ -266,13 +266,59 @@ struct ConnectArgs {
     refresh: Option<String>,
 }
 
-/// `T`'s schema as an MCP input schema: an object, its fields inline.
+/// `T`'s schema as an MCP input schema: an object, its fields inline, in the plainest JSON
+/// Schema clients map onto their own dialects (one `type` a property; no bare `true`).
 fn input<T: JsonSchema>() -> Value {
     let mut schema = settings::schema::<T>();
     if schema.get("properties").is_none() {
         schema = json!({ "type": "object", "properties": {}, "additionalProperties": false });
     }
+    portable(&mut schema);
     schema
+}
+
+/// Any JSON value a setting or a helper's data may hold, spelled portably.
+fn any_value() -> Value {
+    json!({ "anyOf": [
+        { "type": "string" }, { "type": "number" }, { "type": "boolean" },
+        { "type": "array" }, { "type": "object" },
+    ] })
+}
+
+/// An optional field is left out rather than sent as `null`: `["string", "null"]` becomes
+/// `"string"`; a schema that accepts anything says so with `anyOf`.
+fn portable(schema: &mut Value) {
+    match schema {
+        Value::Bool(true) => *schema = any_value(),
+        Value::Object(map) => {
+            if map.is_empty() {
+                *schema = any_value();
+                return;
+            }
+            if let Some(Value::Array(types)) = map.get("type") {
+                let named: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+                if named.len() == 1 {
+                    map.insert("type".into(), named[0].clone());
+                }
+            }
+            for key in ["properties", "$defs"] {
+                if let Some(Value::Object(children)) = map.get_mut(key) {
+                    children.values_mut().for_each(portable);
+                }
+            }
+            for key in ["items", "additionalProperties"] {
+                if let Some(child @ Value::Object(_)) = map.get_mut(key) {
+                    portable(child);
+                }
+            }
+            for key in ["anyOf", "oneOf", "allOf"] {
+                if let Some(Value::Array(children)) = map.get_mut(key) {
+                    children.iter_mut().for_each(portable);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// An output schema: `{output: <schema>}`.
@@ -285,7 +331,7 @@ fn output_of(inner: Value) -> Value {
 }
 
 fn out_any() -> Value {
-    output_of(json!({}))
+    output_of(json!({ "anyOf": [{ "type": "array" }, { "type": "object" }, { "type": "string" }] }))
 }
 
 fn out_list() -> Value {
