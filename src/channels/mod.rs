@@ -4,6 +4,7 @@
 //! `password_form` and `pick` are its between-steps), the Channels and API-keys pages
 //! (`settings`) and the sandbox's website (`sandbox_site`).
 
+pub mod analytics;
 mod channel;
 pub mod connect;
 pub mod credentials;

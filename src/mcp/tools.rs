@@ -833,7 +833,7 @@ async fn run(
                         a.platform
                     )
                 })?;
-            Ok(integrations::description(&state.config, provider, &[]))
+            Ok(crate::providers::describe(&state.config, provider, &[]))
         }
         "triggerTool" => {
             let a: TriggerArgs = args(arguments)?;
@@ -869,9 +869,14 @@ async fn run(
             let a: ScheduleArgs = args(arguments)?;
             let mut errors = Vec::new();
             for body in create_bodies(a) {
-                let problems = posts::validate(state, &caller.organization_id, &body)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let problems = crate::publishing::draft::validate(
+                    &state.db,
+                    &state.config,
+                    &caller.organization_id,
+                    &body,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
                 errors.extend(problems);
             }
             Ok(json!({ "valid": errors.is_empty(), "errors": errors }))

@@ -1,6 +1,7 @@
 //! Stored files and their types. Types come from the bytes, never from names or headers.
 
 pub mod guard;
+pub mod import;
 pub mod library;
 pub mod storage;
 

@@ -28,7 +28,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::config::Config;
 pub use error::ProviderError;
@@ -630,6 +630,22 @@ pub fn get(identifier: &str) -> Option<&'static dyn Provider> {
     ALL.iter()
         .copied()
         .find(|p| p.info().identifier == identifier)
+}
+
+/// What a client needs to write a post for a network: its rules, maximum length (given the
+/// channel's flags), settings schema and tools (Postiz's integration schema).
+pub fn describe(config: &Config, p: &dyn Provider, additional: &[AdditionalSetting]) -> Value {
+    let mut output = json!({
+        "rules": p.info().rules,
+        "maxLength": p.max_length(additional),
+        "settings": p.info().settings.json_schema(),
+        "tools": p.info().tools,
+    });
+    // Beyond Postiz: why this network cannot fetch this installation's media.
+    if let Some(warning) = medium::unreachable_media(config, p.info(), medium::media_base(config)) {
+        output["warning"] = json!(warning);
+    }
+    output
 }
 
 /// Whether this instance offers a network at all (built-in networks follow

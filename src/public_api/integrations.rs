@@ -179,30 +179,6 @@ async fn channel_of(state: &AppState, caller: &Caller, id: String) -> Result<Cha
         .await
 }
 
-/// What a client needs to write a post for a network: its rules, maximum length (given the
-/// channel's flags), settings schema and tools (Postiz's integration schema).
-pub fn description(
-    config: &crate::config::Config,
-    p: &dyn crate::providers::Provider,
-    additional: &[crate::providers::AdditionalSetting],
-) -> Value {
-    let mut output = json!({
-        "rules": p.info().rules,
-        "maxLength": p.max_length(additional),
-        "settings": p.info().settings.json_schema(),
-        "tools": p.info().tools,
-    });
-    // Beyond Postiz: why this network cannot fetch this installation's media.
-    if let Some(warning) = crate::providers::medium::unreachable_media(
-        config,
-        p.info(),
-        crate::providers::medium::media_base(config),
-    ) {
-        output["warning"] = json!(warning);
-    }
-    output
-}
-
 /// `GET /integration-settings/{id}` → `{"output":{rules,maxLength,settings,tools}}`.
 pub async fn settings(
     state: web::Data<AppState>,
@@ -212,7 +188,7 @@ pub async fn settings(
     caller.require(Scope::IntegrationsRead)?;
     let channel = channel_of(&state, &caller, id.into_inner()).await?;
     let output = match channel.provider() {
-        Some(p) => description(&state.config, p, &channel.additional()),
+        Some(p) => crate::providers::describe(&state.config, p, &channel.additional()),
         None => json!({ "rules": "", "maxLength": 0, "settings": {}, "tools": [] }),
     };
     Ok(HttpResponse::Ok().json(json!({ "output": output })))

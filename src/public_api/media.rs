@@ -9,77 +9,13 @@ use serde::Deserialize;
 use super::Caller;
 use crate::AppState;
 use crate::error::AppError;
-use crate::media::guard::{self, FetchError, Limits};
-use crate::media::library::{self, NewMedia};
+use crate::media::import::{self, Library, io, too_large, unsupported};
 use crate::media::storage::{self, Incoming};
-use crate::media::{extension, max_size, sniff};
+use crate::media::{max_size, sniff};
 use crate::oauth::scopes::Scope;
 
 /// Bytes needed before the type can be told.
 const SNIFF_BYTES: usize = 32;
-
-fn too_large(limit: u64) -> AppError {
-    AppError::bad_request(format!(
-        "File size exceeds the maximum allowed size of {limit} bytes."
-    ))
-}
-
-fn unsupported() -> AppError {
-    AppError::bad_request("Unsupported file type.")
-}
-
-/// Stores bytes already in memory (from a URL) as a new medium of the organization.
-async fn store(
-    state: &AppState,
-    org: String,
-    bytes: &[u8],
-    content_type: &'static str,
-    original_name: Option<String>,
-) -> Result<HttpResponse, AppError> {
-    let mut incoming = Incoming::create(&state.config).await.map_err(io)?;
-    if let Err(e) = incoming.write(bytes).await {
-        incoming.discard().await;
-        return Err(io(e));
-    }
-    finish(state, org, incoming, content_type, original_name).await
-}
-
-fn io(e: std::io::Error) -> AppError {
-    AppError::internal(format!("storage: {e}"))
-}
-
-async fn finish(
-    state: &AppState,
-    org: String,
-    incoming: Incoming,
-    content_type: &'static str,
-    original_name: Option<String>,
-) -> Result<HttpResponse, AppError> {
-    let size = incoming.written as i64;
-    let (key, name) = incoming
-        .keep(&state.store, extension(content_type))
-        .await
-        .map_err(io)?;
-    let path = state.store.url(&state.config, &key);
-    let row = state
-        .db
-        .run(move |conn| {
-            library::create(
-                conn,
-                &NewMedia {
-                    organization_id: &org,
-                    name: &name,
-                    original_name: original_name.as_deref(),
-                    path: &path,
-                    storage_key: &key,
-                    content_type,
-                    size,
-                },
-            )
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(row.to_json()))
-}
 
 /// `POST /upload` with the multipart field `file`.
 pub async fn upload(
@@ -147,7 +83,15 @@ pub async fn upload(
             file.discard().await;
             return Err(too_large(max_size(kind)));
         }
-        return finish(&state, caller.organization_id, file, kind, original).await;
+        let media = import::keep(
+            library_of(&state),
+            caller.organization_id,
+            file,
+            kind,
+            original,
+        )
+        .await?;
+        return Ok(HttpResponse::Created().json(media.to_json()));
     }
     Err(AppError::bad_request("No file provided"))
 }
@@ -157,9 +101,6 @@ pub struct FromUrl {
     url: String,
 }
 
-/// The extensions `upload-from-url` accepts (before any query string).
-const URL_EXTENSIONS: [&str; 6] = [".png", ".jpg", ".jpeg", ".gif", ".webp", ".mp4"];
-
 /// `POST /upload-from-url` `{url}`.
 pub async fn upload_from_url(
     state: web::Data<AppState>,
@@ -167,43 +108,16 @@ pub async fn upload_from_url(
     body: web::Json<FromUrl>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::MediaWrite)?;
-    let bare = body
-        .url
-        .split(['?', '#'])
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let Some(ext) = URL_EXTENSIONS.iter().find(|e| bare.ends_with(*e)) else {
-        return Err(unsupported());
-    };
-    let video = *ext == ".mp4";
-    let limits = Limits {
-        max_bytes: if video {
-            200 * 1024 * 1024
-        } else {
-            max_size("image/png")
-        },
-        timeout: std::time::Duration::from_secs(30),
-        trusted: state.config.fetch_trusted.clone(),
-    };
-    let fetched = match guard::fetch(&body.url, &limits).await {
-        Ok(f) => f,
-        Err(FetchError::TooLarge) => return Err(AppError::bad_request("File is too large.")),
-        Err(e) => {
-            tracing::info!(error = %e, "upload-from-url refused");
-            return Err(AppError::bad_request(format!("Failed to fetch URL: {e}")));
-        }
-    };
-    let kind = sniff(&fetched.bytes).ok_or_else(unsupported)?;
-    let original = format!("upload{ext}");
-    store(
-        &state,
-        caller.organization_id,
-        &fetched.bytes,
-        kind,
-        Some(original),
-    )
-    .await
+    let media = import::from_url(library_of(&state), caller.organization_id, &body.url).await?;
+    Ok(HttpResponse::Created().json(media.to_json()))
+}
+
+fn library_of(state: &AppState) -> Library<'_> {
+    Library {
+        config: &state.config,
+        db: &state.db,
+        store: &state.store,
+    }
 }
 
 /// `GET /uploads/YYYY/MM/DD/<name>`: stored media, public like a CDN's.
