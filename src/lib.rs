@@ -93,8 +93,38 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(json!({ "msg": "Not found" }))
+/// The documented routes, as (method, path pattern): what `openapi.yaml` describes.
+static KNOWN_ROUTES: std::sync::LazyLock<Vec<(String, actix_web::dev::ResourceDef)>> =
+    std::sync::LazyLock::new(|| {
+        let api = public_api::ROUTES
+            .iter()
+            .map(|(m, p)| (*m, format!("/public/v1{p}")));
+        let rest = oauth::ROUTES
+            .iter()
+            .chain(publishing::ROUTES)
+            .chain(mcp::ROUTES)
+            .map(|(m, p)| (*m, (*p).to_owned()));
+        api.chain(rest)
+            .map(|(m, p)| (m.to_ascii_uppercase(), actix_web::dev::ResourceDef::new(p)))
+            .collect()
+    });
+
+/// An unknown path is 404; a known one asked with a method it does not take is 405 with
+/// `Allow`. Both answer JSON.
+async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    let mut allowed: Vec<&str> = KNOWN_ROUTES
+        .iter()
+        .filter(|(_, def)| def.is_match(req.path()))
+        .map(|(m, _)| m.as_str())
+        .collect();
+    if allowed.is_empty() {
+        return HttpResponse::NotFound().json(json!({ "msg": "Not found" }));
+    }
+    allowed.sort_unstable();
+    allowed.dedup();
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, allowed.join(", ")))
+        .json(json!({ "msg": format!("{} is not allowed here", req.method()) }))
 }
 
 /// The HTTP server on an already bound listener (port 0 in tests).

@@ -192,9 +192,18 @@ impl FromRequest for SignedIn {
             "/settings".to_owned()
         };
         let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+        // The session's JSON routes live under `/user/`: they answer 401 JSON, never a redirect
+        // to a page.
+        let json = req.path().starts_with("/user/");
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
-            let sign_in = || AppError::SignInRequired { next: next.clone() };
+            let sign_in = || {
+                if json {
+                    AppError::Unauthorized("Sign in first: this route needs a session".into())
+                } else {
+                    AppError::SignInRequired { next: next.clone() }
+                }
+            };
             let (sid, user_id) = token
                 .and_then(|t| session_id_of(&state.keys, &t))
                 .ok_or_else(sign_in)?;

@@ -47,8 +47,22 @@ async fn the_sandbox_connects_by_following_the_api_url_and_is_listed() {
     assert_eq!(app.api_get(&key, "/integrations").await.1, json!([]));
     let again = app.connect_sandbox(&key).await;
     assert_eq!(again["id"], channel["id"]);
-    let (status, body) = app.api_get(&key, "/integrations/nope").await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // The path takes DELETE only: any other method is 405, naming what it takes.
+    let r = client()
+        .get(app.url("/public/v1/integrations/nope"))
+        .header("Authorization", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()["allow"], "DELETE");
+    let r = client()
+        .delete(app.url("/public/v1/integrations/nope"))
+        .header("Authorization", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
 #[actix_web::test]

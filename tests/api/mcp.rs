@@ -72,6 +72,10 @@ async fn an_agent_with_no_key_discovers_registers_is_approved_and_its_post_reach
     .await
     .unwrap();
     assert_eq!(out["oauth"], true);
+    assert_eq!(
+        out["protocol"], "2026-07-28",
+        "the client chose the newest era"
+    );
     let tools: Vec<&str> = out["tools"]
         .as_array()
         .unwrap()
@@ -128,19 +132,20 @@ async fn an_agent_with_no_key_discovers_registers_is_approved_and_its_post_reach
 }
 
 #[actix_web::test]
-async fn the_python_client_works_with_an_api_key_in_the_header() {
+async fn the_python_client_works_with_an_api_key_in_the_header_and_the_legacy_handshake() {
     let app = spawn_app().await;
     let tenant = app.tenant("keyed-agent@example.com").await;
     app.connect_sandbox(&tenant.key).await;
     let (url, key) = (app.url("/mcp"), tenant.key.clone());
     let out = tokio::task::spawn_blocking(move || {
         agent(&[
-            "--url", &url, "--cookie", "", "--text", "keyed", "--key", &key,
+            "--url", &url, "--cookie", "", "--text", "keyed", "--key", &key, "--mode", "legacy",
         ])
     })
     .await
     .unwrap();
     assert_eq!(out["oauth"], false);
+    assert_eq!(out["protocol"], "2025-11-25", "the initialize handshake");
     assert_eq!(out["tools"].as_array().unwrap().len(), 19, "{out}");
     let (_, posts) = app
         .api_get(

@@ -260,3 +260,60 @@ async fn real_answers_match_the_schemas() {
     assert!(html.contains("Idempotency-Key"));
     assert!(!html.contains("<script src=\"http"), "no CDN");
 }
+
+#[actix_web::test]
+async fn json_routes_answer_json_when_signed_out_and_405_to_a_method_they_do_not_take() {
+    let app = spawn_app().await;
+    // The session's JSON routes: 401 JSON, not a redirect to the sign-in page.
+    for path in [
+        "/user/self",
+        "/user/oauth-apps",
+        "/user/approved-apps",
+        "/user/webhooks",
+    ] {
+        let r = client().get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert!(r.headers().get("location").is_none(), "{path}");
+        assert!(
+            r.json::<Value>().await.unwrap()["msg"].is_string(),
+            "{path}"
+        );
+    }
+    // Pages still send the browser to sign in.
+    let r = client().get(app.url("/settings")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let r = client()
+        .patch(app.url("/public/v1/posts"))
+        .header("authorization", "anything")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()["allow"], "GET, POST");
+    assert!(r.json::<Value>().await.unwrap()["msg"].is_string());
+    let r = client().put(app.url("/oauth/token")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()["allow"], "POST");
+    let r = client()
+        .delete(app.url("/public/v1/posts/abc"))
+        .header("authorization", "anything")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "a route that exists is routed"
+    );
+    let r = client()
+        .get(app.url("/public/v1/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({ "msg": "Not found" })
+    );
+}

@@ -230,7 +230,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         mode=args.mode,
         client_info=Implementation(name="socialgate-test-agent", version="1.0"),
     ) as client:
-        log.info("connected: protocol %s, server %s", client.protocol_version, client.server_info)
+        protocol = client.protocol_version
+        log.info("connected: protocol %s, server %s", protocol, client.server_info)
         tools = await list_all_tools(client)
         log.info("tools: %s", tools)
 
@@ -268,6 +269,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "integration": sandbox["id"],
         "schedule": schedule,
         "oauth": storage is not None,
+        "protocol": protocol,
         "client_id": client_info.client_id if client_info else None,
     }
 
