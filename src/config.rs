@@ -48,6 +48,8 @@ pub struct Config {
     /// `SOCIALGATE_DCR_ALLOWED_HOSTS`: when set, the only https hosts a self-registering client
     /// (`POST /oauth/register`) may redirect to.
     pub dcr_allowed_hosts: Vec<String>,
+    /// `SOCIALGATE_TRUSTED_PROXIES`: peers whose `Forwarded`/`X-Forwarded-For` is believed.
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
     /// `SOCIALGATE_MCP_ALLOWED_ORIGINS`: browser origins allowed to call `/mcp` besides ours.
     pub mcp_allowed_origins: Vec<String>,
     /// `/public/v1` requests per minute per credential (0: no limit).
@@ -293,6 +295,10 @@ impl Config {
         let fetch_trusted = list("SOCIALGATE_FETCH_TRUSTED_HOSTS");
         let dcr_allowed_hosts = list("SOCIALGATE_DCR_ALLOWED_HOSTS");
         let mcp_allowed_origins = list("SOCIALGATE_MCP_ALLOWED_ORIGINS");
+        let trusted_proxies = crate::client_ip::TrustedProxies::parse(
+            &var("SOCIALGATE_TRUSTED_PROXIES").unwrap_or_default(),
+        )
+        .map_err(|e| invalid("SOCIALGATE_TRUSTED_PROXIES", e))?;
         let number = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
             match var(name) {
                 None => Ok(default),
@@ -335,6 +341,7 @@ impl Config {
             fetch_trusted,
             dcr_allowed_hosts,
             mcp_allowed_origins,
+            trusted_proxies,
             api_rate,
             api_post_limit,
             s3,

@@ -17,6 +17,7 @@ macro_rules! routes {
 pub mod accounts;
 pub mod admin;
 pub mod channels;
+pub mod client_ip;
 pub mod config;
 pub mod cors;
 pub mod crypto;

@@ -107,12 +107,7 @@ pub async fn sign_in(
     let form = form.into_inner();
     let email = users::normalize_email(&form.email);
     let account_key = format!("signin:account:{email}");
-    let ip_key = format!(
-        "signin:ip:{}",
-        req.peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default()
-    );
+    let ip_key = format!("signin:ip:{}", crate::client_ip::text(&req));
 
     let (keys_a, keys_i, lookup) = (account_key.clone(), ip_key.clone(), email.clone());
     let looked_up = state

@@ -234,9 +234,7 @@ const DEVICE_GUESSES: Limit = Limit {
 };
 
 fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
+    crate::client_ip::text(req)
 }
 
 #[derive(Serialize)]

@@ -149,10 +149,7 @@ pub async fn register(
         redirect_uris: uris.clone(),
         picture: Picture::Keep,
     };
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let ip = crate::client_ip::text(&req);
     let key = format!("oauth:register:{ip}");
     let (app, secret) = state
         .db

@@ -32,10 +32,7 @@ const PER_IP: Limit = Limit {
 
 /// The throttle keys of a request: (client + IP, IP).
 fn throttle_keys(req: &HttpRequest, client_id: &str) -> (String, String) {
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let ip = crate::client_ip::text(req);
     (
         format!("oauth:client:{client_id}:{ip}"),
         format!("oauth:ip:{ip}"),

@@ -6,6 +6,7 @@ mod api_keys;
 mod api_limits;
 mod channels;
 mod cli;
+mod client_ip;
 mod fakes;
 mod health;
 mod helpers;
