@@ -314,16 +314,8 @@ pub async fn set_settings(
             "This post's time has passed; it can no longer be changed",
         ));
     }
-    let mut settings: Value = crate::db::json_column(&root.settings, "posts.settings");
-    for (k, v) in changes {
-        settings[k] = v;
-    }
-    settings["__type"] = json!(channel.provider);
-    if let Some(p) = channel.provider()
-        && let Err(e) = p.info().settings.validate(&settings)
-    {
-        return Err(AppError::bad_request(format!("{}: {e}", channel.name)));
-    }
+    let settings = crate::publishing::draft::merge_settings(&root, &channel, changes)
+        .map_err(AppError::bad_request)?;
     let group = root.group_id.clone();
     state
         .db

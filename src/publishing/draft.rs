@@ -395,3 +395,24 @@ pub async fn validate(
     problems.dedup();
     Ok(problems)
 }
+
+/// A post's settings with `changes` merged in (keys replaced), checked against its channel's
+/// network again; the error names the channel.
+pub fn merge_settings(
+    post: &super::posts::Post,
+    channel: &Channel,
+    changes: serde_json::Map<String, Value>,
+) -> Result<Value, String> {
+    let mut settings: Value = crate::db::json_column(&post.settings, "posts.settings");
+    for (k, v) in changes {
+        settings[k] = v;
+    }
+    settings["__type"] = json!(channel.provider);
+    if let Some(p) = channel.provider() {
+        p.info()
+            .settings
+            .validate(&settings)
+            .map_err(|e| format!("{}: {e}", channel.name))?;
+    }
+    Ok(settings)
+}

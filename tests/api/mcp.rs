@@ -1280,3 +1280,126 @@ async fn the_operator_can_restrict_where_self_registered_clients_redirect() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "loopback stays allowed");
 }
+
+#[actix_web::test]
+async fn every_tool_refuses_bad_input_with_a_message_a_model_can_act_on() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let cdn = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/cat.png"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_bytes(crate::fakes::PNG.to_vec())
+                .insert_header("content-type", "image/png"),
+        )
+        .mount(&cdn)
+        .await;
+    let app = spawn_app_with(&[(
+        "SOCIALGATE_FETCH_TRUSTED_HOSTS",
+        &crate::fakes::trusted(&cdn),
+    )])
+    .await;
+    let tenant = app.tenant("refusals@example.com").await;
+    let key = tenant.key.as_str();
+
+    // The happy path of the upload, then a post that uses what it returned.
+    let uploaded = output(
+        &tool(
+            &app,
+            key,
+            "uploadFromUrlTool",
+            json!({ "url": format!("{}/cat.png", cdn.uri()) }),
+        )
+        .await,
+    )
+    .clone();
+    let media_path = uploaded["path"].as_str().unwrap().to_owned();
+    assert!(media_path.ends_with(".png"), "{uploaded}");
+    app.connect_sandbox(key).await;
+    let channel = app.channel_id(key, "sandbox").await;
+    let created = output(
+        &tool(
+            &app,
+            key,
+            "integrationSchedulePostTool",
+            json!({ "socialPost": [{ "integrationId": channel, "type": "draft", "date": "2031-01-01T00:00:00Z",
+                "postsAndComments": [{ "content": "with a picture", "attachments": [media_path] }] }] }),
+        )
+        .await,
+    )
+    .clone();
+    let id = created[0]["postId"].as_str().unwrap().to_owned();
+    let got = output(&tool(&app, key, "postGetTool", json!({ "id": id })).await).clone();
+    assert_eq!(got["values"][0]["image"][0]["path"], json!(media_path));
+
+    let missing = json!({ "id": "no-such-post" });
+    for (name, arguments, says) in [
+        (
+            "integrationList",
+            json!({ "group": 5 }),
+            "Invalid arguments: group",
+        ),
+        ("groupList", json!([1]), "Invalid arguments"),
+        (
+            "postsListTool",
+            json!({ "startDate": "yesterday", "endDate": "today" }),
+            "startDate must be a valid ISO 8601",
+        ),
+        (
+            "postsListTool",
+            json!({}),
+            "Invalid arguments: missing field `startDate`",
+        ),
+        (
+            "postSettingsTool",
+            json!({ "id": "no-such-post", "settings": [] }),
+            "not found",
+        ),
+        (
+            "postUpdateTool",
+            json!({ "id": "no-such-post", "content": "x" }),
+            "not found",
+        ),
+        ("postDeleteTool", missing.clone(), "not found"),
+        (
+            "postStatusTool",
+            json!({ "id": "no-such-post", "status": "draft" }),
+            "not found",
+        ),
+        (
+            "channelAnalyticsTool",
+            json!({ "integrationId": "nope" }),
+            "Integration not found",
+        ),
+        ("postAnalyticsTool", missing.clone(), "not found"),
+        (
+            "notificationsListTool",
+            json!({ "page": "first" }),
+            "Invalid arguments: page",
+        ),
+        (
+            "findSlotTool",
+            json!({}),
+            "Invalid arguments: missing field `integrationId`",
+        ),
+        ("whoamiTool", json!("me"), "Invalid arguments"),
+        (
+            "uploadFromUrlTool",
+            json!({ "url": "https://cdn.example/file.svg" }),
+            "Unsupported file type",
+        ),
+        (
+            "validatePostTool",
+            json!({ "socialPost": "one" }),
+            "Invalid arguments: socialPost",
+        ),
+    ] {
+        let text = refusal(&tool(&app, key, name, arguments).await);
+        assert!(
+            text.to_lowercase().contains(&says.to_lowercase()),
+            "{name}: {text:?} should say {says:?}"
+        );
+    }
+}
