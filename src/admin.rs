@@ -82,19 +82,12 @@ pub fn create_oauth_app(
     Ok(out)
 }
 
-/// The vault keys of this installation (the master key, and the one a rotation replaced).
-pub fn keys(config: &Config) -> Result<Keys, AppError> {
-    let internal = AppError::internal;
-    let (master, _) = crypto::load_or_create_master_key(config.secret_key, &config.data_dir, false)
-        .map_err(internal)?;
-    let mut keys = Keys::new(&master);
-    if let Some(previous) =
-        crypto::load_previous_master_key(config.previous_secret_key, &config.data_dir)
-            .map_err(internal)?
-    {
-        keys = keys.with_previous(&previous);
-    }
-    Ok(keys)
+/// The vault keys of this installation (the master key, and the one a rotation replaced),
+/// checked against the key the database is bound to.
+pub fn keys(config: &Config, conn: &mut DbConn) -> Result<Keys, AppError> {
+    crypto::binding::load_keys(config, conn, false)
+        .map(|(keys, _)| keys)
+        .map_err(|e| AppError::Conflict(e.to_string()))
 }
 
 /// Stores an organization's app credentials for a network (as the admin page does).
@@ -136,6 +129,8 @@ pub fn rotate_secret_key(
     new_key: Option<[u8; 32]>,
 ) -> Result<Value, AppError> {
     let internal = AppError::internal;
+    // Only the installation's own key may rotate (or resume a rotation of) its data.
+    keys(config, conn)?;
     let (old, _) = crypto::load_or_create_master_key(config.secret_key, &config.data_dir, false)
         .map_err(internal)?;
     let previous = crypto::load_previous_master_key(config.previous_secret_key, &config.data_dir)
@@ -166,13 +161,15 @@ pub fn rotate_secret_key(
         if keys.is_current(sealed) {
             return Ok(sealed.to_owned());
         }
-        let plain = keys.open(sealed).map_err(AppError::internal)?;
+        let plain = keys.open(sealed).map_err(AppError::from)?;
         Ok(keys.seal(&plain))
     };
     let resealed = crate::db::write_transaction(conn, |conn| {
         let mut n = credentials::reseal_all(conn, &reseal)?;
         n += channels::reseal_all(conn, &reseal)?;
         n += crate::channels::flow::reseal_all(conn, &reseal)?;
+        // Every value moved: the database now belongs to the new key.
+        crypto::binding::bind(conn, &new)?;
         Ok::<_, AppError>(n)
     })?;
     if from_file {

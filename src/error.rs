@@ -32,6 +32,11 @@ pub enum AppError {
     BadGateway(String),
     #[error("the database is unavailable")]
     Unavailable,
+    /// A stored value is sealed under a master key this process does not have.
+    #[error(
+        "a stored value is sealed under master key {0}, which this server does not have: start it with the installation's key (SOCIALGATE_SECRET_KEY, or the secret.key in SOCIALGATE_DATA_DIR)"
+    )]
+    UnknownKey(String),
     /// Something failed on our side: the cause is logged with its chain, never sent.
     #[error("internal error")]
     Internal(#[source] BoxError),
@@ -56,6 +61,15 @@ impl AppError {
     }
 }
 
+impl From<crate::crypto::KeyError> for AppError {
+    fn from(e: crate::crypto::KeyError) -> Self {
+        match e {
+            crate::crypto::KeyError::UnknownKey(id) => AppError::UnknownKey(id),
+            other => AppError::internal(other),
+        }
+    }
+}
+
 impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         match e {
@@ -69,12 +83,6 @@ impl From<DbError> for AppError {
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         AppError::from(DbError::Query(e))
-    }
-}
-
-impl From<crate::crypto::KeyError> for AppError {
-    fn from(e: crate::crypto::KeyError) -> Self {
-        AppError::internal(e)
     }
 }
 
@@ -115,7 +123,7 @@ impl ResponseError for AppError {
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Internal(_) | AppError::UnknownKey(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -144,6 +152,9 @@ impl ResponseError for AppError {
                 tracing::error!(cause = %chain, "request failed")
             }
             AppError::Unavailable => tracing::warn!("database unavailable"),
+            AppError::UnknownKey(id) => {
+                tracing::error!(key_id = %id, "a stored value is sealed under a key this server does not have")
+            }
             _ => {}
         }
         builder.json(json!({ "msg": self.to_string() }))

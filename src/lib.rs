@@ -45,7 +45,6 @@ use serde_json::json;
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Config;
-use crate::crypto::Keys;
 use crate::db::Db;
 pub use crate::state::AppState;
 
@@ -79,14 +78,25 @@ async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// 200 when the database answers, 503 otherwise.
+/// 200 when the database answers and is bound to this server's master key, 503 otherwise.
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let keys = state.keys.clone();
     let answered = state
         .db
-        .run(|conn| conn.batch_execute("SELECT 1").map_err(db::DbError::from))
+        .run(move |conn| {
+            conn.batch_execute("SELECT 1").map_err(db::DbError::from)?;
+            crypto::binding::agrees(conn, &keys)
+        })
         .await;
     match answered {
-        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        Ok(true) => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        Ok(false) => {
+            tracing::error!("the database is bound to another master key than this server's");
+            HttpResponse::ServiceUnavailable().json(json!({
+                "status": "key mismatch",
+                "msg": "the database's values are sealed under another master key than this server's; restart it with the installation's key",
+            }))
+        }
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
             HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable" }))
@@ -176,21 +186,17 @@ pub fn install_tls_provider() {
 /// Opens the database, applies migrations, loads the master key and builds the state.
 pub fn prepare(config: Config, production: bool) -> Result<web::Data<AppState>, StartError> {
     install_tls_provider();
-    let (master, created) =
-        crypto::load_or_create_master_key(config.secret_key, &config.data_dir, production)?;
-    if let Some(path) = created {
-        tracing::warn!(path = %path.display(), "no SOCIALGATE_SECRET_KEY set: created a new master key file; back it up");
-    }
-    let mut keys = Keys::new(&master);
-    if let Some(previous) =
-        crypto::load_previous_master_key(config.previous_secret_key, &config.data_dir)?
-    {
-        keys = keys.with_previous(&previous);
+    if production && config.secret_key.is_none() {
+        return Err(crypto::KeyError::MissingInProduction.into());
     }
     let db = Db::connect(&config.database_url)?;
     let applied = db.migrate()?;
     if applied > 0 {
         tracing::info!(applied, "database migrated");
+    }
+    let (keys, created) = crypto::binding::load_keys(&config, &mut *db.get()?, production)?;
+    if let Some(path) = created {
+        tracing::warn!(path = %path.display(), "no SOCIALGATE_SECRET_KEY set: created a new master key file; back it up");
     }
     let store = media::storage::Store::from_config(&config)
         .map_err(|e| StartError::Storage(e.to_string()))?;

@@ -177,7 +177,7 @@ fn main() -> ExitCode {
                     client_secret,
                     redirect_uri,
                     instance_url,
-                } => admin::keys(&config).and_then(|keys| {
+                } => admin::keys(&config, &mut conn).and_then(|keys| {
                     admin::set_provider_credentials(
                         &mut conn,
                         &keys,

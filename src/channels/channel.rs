@@ -438,7 +438,7 @@ pub fn auth(
             channel.provider
         ))
     })?;
-    let open = |v: &str| keys.open(v).map_err(AppError::internal);
+    let open = |v: &str| keys.open(v).map_err(AppError::from);
     Ok(ChannelAuth {
         internal_id: channel.internal_id.clone(),
         access_token: open(&channel.access_token)?,

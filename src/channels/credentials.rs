@@ -183,7 +183,7 @@ pub fn summaries(
     rows.into_iter()
         .map(|r| {
             Ok(StoredSummary {
-                client_id: keys.open(&r.client_id).map_err(AppError::internal)?,
+                client_id: keys.open(&r.client_id).map_err(AppError::from)?,
                 provider: r.provider,
                 redirect_uri: r.redirect_uri,
                 instance_url: r.instance_url,
@@ -221,7 +221,7 @@ pub fn resolve(
         .first(conn)
         .optional()?;
     if let Some(r) = row {
-        let open = |v: &str| keys.open(v).map_err(AppError::internal);
+        let open = |v: &str| keys.open(v).map_err(AppError::from);
         return Ok(Some(AppCredentials {
             client_id: open(&r.client_id)?,
             client_secret: open(&r.client_secret)?,

@@ -193,7 +193,7 @@ pub async fn finish(
         return Ok(Err(reason.to_string()));
     }
     input.secret = match flow.secret.as_deref() {
-        Some(sealed) => Some(state.keys.open(sealed).map_err(AppError::internal)?),
+        Some(sealed) => Some(state.keys.open(sealed).map_err(AppError::from)?),
         None => None,
     };
     input.organization_id = flow.organization_id.clone();

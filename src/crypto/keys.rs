@@ -24,6 +24,11 @@ impl MasterKey {
         sha256_hex(&hex(&hmac_sha256(&self.0, b"socialgate key id")))[..8].to_owned()
     }
 
+    /// A value that proves which key this is without revealing it, kept in the database.
+    pub fn check_value(&self) -> String {
+        hex(&hmac_sha256(&self.0, b"socialgate key check v1"))
+    }
+
     fn derive(&self, purpose: &str) -> [u8; 32] {
         hmac_sha256(&self.0, purpose.as_bytes())
     }
@@ -51,6 +56,10 @@ pub enum KeyError {
     UnknownKey(String),
     #[error("an encrypted value is damaged or was not made with this key")]
     Damaged,
+    #[error("{0}")]
+    Mismatch(String),
+    #[error("the database could not be read to check the master key: {0}")]
+    Database(String),
 }
 
 /// The explicit key, else the one in `<data_dir>/secret.key`, else (not in production) a new one
@@ -246,6 +255,11 @@ impl Keys {
     /// The id of the key new values are sealed under.
     pub fn key_id(&self) -> &str {
         &self.vault_id
+    }
+
+    /// Whether a key with this id is loaded (the current one or one a rotation replaced).
+    pub fn opens(&self, key_id: &str) -> bool {
+        self.vault_id == key_id || self.previous.iter().any(|(id, _)| id == key_id)
     }
 
     /// Whether `sealed` was made under the current key.

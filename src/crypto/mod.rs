@@ -1,5 +1,6 @@
 //! Random identifiers and secrets, hashing, constant-time comparison, passwords and the vault.
 
+pub mod binding;
 mod keys;
 pub mod password;
 

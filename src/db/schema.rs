@@ -65,6 +65,14 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_keys -> organizations (organization_id));
 
 diesel::table! {
+    master_key (id) {
+        id -> Text,
+        check_value -> Text,
+        bound_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     oauth_apps (id) {
         id -> Text,
         organization_id -> Nullable<Text>,
@@ -378,6 +386,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     api_keys,
     auth_throttle,
+    master_key,
     oauth_apps,
     oauth_grants,
     oauth_device_codes,

@@ -273,10 +273,7 @@ pub async fn deliver(
     if delivery.status != "pending" {
         return Ok(None);
     }
-    let secret = state
-        .keys
-        .open(&webhook.secret)
-        .map_err(AppError::internal)?;
+    let secret = state.keys.open(&webhook.secret).map_err(AppError::from)?;
     let timestamp = chrono::Utc::now().timestamp();
     let outcome = match url::Url::parse(&webhook.url) {
         Err(_) => Err("the URL is not valid".to_owned()),

@@ -270,3 +270,159 @@ async fn rotating_the_master_key_moves_every_value_and_loses_nothing() {
     assert_ne!(after.sealed_tokens().0, before.sealed_tokens().0);
     assert_eq!(again.channel_auth(&after).await.access_token, token_before);
 }
+
+/// The command line with these environment variables; the raw output.
+fn socialgate_with(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_socialgate"));
+    command.args(args).current_dir(dir).env_clear();
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().unwrap()
+}
+
+#[actix_web::test]
+async fn the_master_key_is_bound_to_its_database_and_another_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_owned();
+    let db = test_database(&data);
+    let url = db.url.clone();
+    let credentials_args = [
+        "admin",
+        "set-provider-credentials",
+        "--org",
+        "Acme",
+        "--provider",
+        "mastodon",
+        "--client-id",
+        "cid",
+        "--client-secret",
+        "bound-secret",
+    ];
+    socialgate(
+        &data,
+        &url,
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "ops@example.com",
+            "--password",
+            "provisioned pw",
+            "--org",
+            "Acme",
+        ],
+    );
+    socialgate(&data, &url, &credentials_args);
+    assert!(data.join("secret.key").exists());
+
+    // From another data directory: no key file there, so none is created and nothing written.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let other_dir = elsewhere.path().join("data");
+    let out = socialgate_with(
+        elsewhere.path(),
+        &[
+            ("DATABASE_URL", &url),
+            ("SOCIALGATE_DATA_DIR", other_dir.to_str().unwrap()),
+        ],
+        &credentials_args,
+    );
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("SOCIALGATE_SECRET_KEY") && said.contains("SOCIALGATE_DATA_DIR"),
+        "{said}"
+    );
+    assert!(
+        said.contains(other_dir.to_str().unwrap()),
+        "names where it looked: {said}"
+    );
+    assert!(
+        !other_dir.join("secret.key").exists(),
+        "no key file was created"
+    );
+
+    // With another explicit key: refused, naming both key ids.
+    let other_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let out = socialgate_with(
+        elsewhere.path(),
+        &[("DATABASE_URL", &url), ("SOCIALGATE_SECRET_KEY", other_key)],
+        &credentials_args,
+    );
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("sealed under master key") && said.contains("found key"),
+        "{said}"
+    );
+
+    // A server with another key does not start either.
+    let (db_url, data_dir) = (url.clone(), other_dir.display().to_string());
+    let config = socialgate::config::Config::from_lookup(move |name| match name {
+        "DATABASE_URL" => Some(db_url.clone()),
+        "SOCIALGATE_SECRET_KEY" => Some(other_key.into()),
+        "SOCIALGATE_DATA_DIR" => Some(data_dir.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let refused = socialgate::prepare(config, false).err().expect("refused");
+    assert!(
+        refused.to_string().contains("sealed under master key"),
+        "{refused}"
+    );
+
+    // The right server starts; /ready reports it if the binding changes under it, and a value
+    // sealed under a key it does not have is named, not a bare internal error.
+    let app = spawn_on(dir, url, db.pg, &[]).await;
+    let r = reqwest::get(app.url("/ready")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let key = socialgate(
+        &data,
+        &app.state.config.database_url,
+        &["admin", "create-api-key", "--org", "Acme"],
+    )["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let channel = app.connect_sandbox(&key).await;
+    let id = channel["id"].as_str().unwrap().to_owned();
+    app.with_db(move |conn| {
+        use diesel::prelude::*;
+        use socialgate::db::schema::integrations;
+        diesel::update(integrations::table.find(&id))
+            .set(integrations::access_token.eq("v1.deadbeef.AAAA.AAAA"))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await;
+    let (status, body) = app
+        .api_get(
+            &key,
+            &format!("/analytics/{}", channel["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        body["msg"]
+            .as_str()
+            .unwrap()
+            .contains("master key deadbeef"),
+        "{body}"
+    );
+    app.with_db(|conn| {
+        use diesel::prelude::*;
+        use socialgate::db::schema::master_key;
+        diesel::update(master_key::table)
+            .set(master_key::id.eq("0badc0de"))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await;
+    let r = reqwest::get(app.url("/ready")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "key mismatch");
+}
