@@ -19,7 +19,7 @@ use crate::error::AppError;
 use crate::oauth::resource;
 use crate::oauth::scopes::{ALL, Scopes};
 use crate::public_api::Caller;
-use crate::public_api::auth;
+use crate::public_api::{auth, limits};
 
 /// The protocol revisions served: the modern one, then the handshake ones, newest first.
 pub const MODERN: &str = "2026-07-28";
@@ -166,11 +166,25 @@ async fn endpoint(
     let Some(credential) = credential else {
         return challenge(&state, false);
     };
+    // The same per-credential budget as `/public/v1` (`SOCIALGATE_API_RATE` a minute).
+    let bucket = format!("rate:{}", crate::crypto::sha256_hex(&credential));
     let caller = match auth::resolve(&state, credential, "/mcp").await {
         Ok(caller) => caller,
         Err(AppError::Unauthorized(_)) => return challenge(&state, true),
         Err(e) => return e.error_response(),
     };
+    match limits::hit(
+        &state,
+        bucket,
+        state.config.api_rate,
+        chrono::Duration::minutes(1),
+    )
+    .await
+    {
+        Ok(Some(d)) if !d.allowed => return d.refusal(),
+        Ok(_) => {}
+        Err(e) => return e.error_response(),
+    }
     let content_type = header_str(&req, "content-type").unwrap_or_default();
     if !content_type
         .to_ascii_lowercase()

@@ -1403,3 +1403,27 @@ async fn every_tool_refuses_bad_input_with_a_message_a_model_can_act_on() {
         );
     }
 }
+
+#[actix_web::test]
+async fn an_agent_has_the_same_request_budget_as_the_public_api() {
+    let app = spawn_app_with(&[("SOCIALGATE_API_RATE", "3")]).await;
+    let tenant = app.tenant("budget@example.com").await;
+    let auth = format!("Bearer {}", tenant.key);
+    for _ in 0..3 {
+        let (status, _, _) = rpc(
+            &app,
+            &[("authorization", &auth)],
+            json!({ "jsonrpc": "2.0", "id": 1, "method": "ping" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, headers, body) = rpc(
+        &app,
+        &[("authorization", &auth)],
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "ping" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(headers.contains_key("retry-after"));
+}
