@@ -142,6 +142,7 @@ struct ScheduleArgs {
     /// Sending the same key again within 24 hours returns the first answer instead of
     /// creating the posts twice.
     #[serde(default)]
+    #[allow(dead_code)] // read by `keyed` from the arguments; declared for the schema
     idempotency_key: Option<String>,
 }
 
@@ -165,6 +166,7 @@ struct PostSettingsArgs {
     /// Settings to change, merged into the post's current ones.
     settings: Vec<KeyValue>,
     #[serde(default)]
+    #[allow(dead_code)] // read by `keyed` from the arguments; declared for the schema
     idempotency_key: Option<String>,
 }
 
@@ -174,6 +176,7 @@ struct UrlArgs {
     /// A public https URL of a PNG, JPEG, GIF, WebP image or an MP4 video.
     url: String,
     #[serde(default)]
+    #[allow(dead_code)] // read by `keyed` from the arguments; declared for the schema
     idempotency_key: Option<String>,
 }
 
@@ -183,6 +186,7 @@ struct IdArgs {
     /// The post id (postId from integrationSchedulePostTool, or id from postsListTool).
     id: String,
     #[serde(default)]
+    #[allow(dead_code)] // read by `keyed` from the arguments; declared for the schema
     idempotency_key: Option<String>,
 }
 
@@ -201,6 +205,7 @@ struct UpdateArgs {
     #[serde(default)]
     date: Option<String>,
     #[serde(default)]
+    #[allow(dead_code)] // read by `keyed` from the arguments; declared for the schema
     idempotency_key: Option<String>,
 }
 
@@ -219,6 +224,7 @@ struct StatusArgs {
     /// draft: kept but not published; schedule: published at its date.
     status: Status,
     #[serde(default)]
+    #[allow(dead_code)] // read by `keyed` from the arguments; declared for the schema
     idempotency_key: Option<String>,
 }
 
@@ -756,11 +762,10 @@ fn key_scope(caller: &Caller) -> String {
     }
 }
 
-/// Runs `f` once per idempotency key (when there is one) and request.
+/// Runs `f` once per `idempotencyKey` (when the arguments carry one) and request.
 async fn keyed<F>(
     state: &AppState,
     caller: &Caller,
-    key: Option<&str>,
     name: &str,
     arguments: &Value,
     f: F,
@@ -768,7 +773,10 @@ async fn keyed<F>(
 where
     F: std::future::Future<Output = Result<Value, String>>,
 {
-    let Some(key) = key.filter(|k| !k.is_empty()) else {
+    let Some(key) = arguments["idempotencyKey"]
+        .as_str()
+        .filter(|k| !k.is_empty())
+    else {
         return f.await;
     };
     let mut request = arguments.clone();
@@ -845,24 +853,16 @@ async fn run(
         }
         "integrationSchedulePostTool" => {
             let a: ScheduleArgs = args(arguments.clone())?;
-            let key = a.idempotency_key.clone();
-            keyed(
-                state,
-                caller,
-                key.as_deref(),
-                name,
-                &arguments,
-                async move {
-                    let mut created = Vec::new();
-                    for body in create_bodies(a) {
-                        let answer =
-                            answered(posts::create(s.clone(), c.clone(), web::Json(body)).await)
-                                .await?;
-                        created.extend(answer.as_array().cloned().unwrap_or_default());
-                    }
-                    Ok(Value::Array(created))
-                },
-            )
+            keyed(state, caller, name, &arguments, async move {
+                let mut created = Vec::new();
+                for body in create_bodies(a) {
+                    let answer =
+                        answered(posts::create(s.clone(), c.clone(), web::Json(body)).await)
+                            .await?;
+                    created.extend(answer.as_array().cloned().unwrap_or_default());
+                }
+                Ok(Value::Array(created))
+            })
             .await
         }
         "validatePostTool" => {
@@ -890,34 +890,18 @@ async fn run(
         }
         "postSettingsTool" => {
             let a: PostSettingsArgs = args(arguments.clone())?;
-            let key = a.idempotency_key.clone();
-            keyed(
-                state,
-                caller,
-                key.as_deref(),
-                name,
-                &arguments,
-                async move {
-                    let body = json_body(json!({ "settings": pairs(a.settings) }))?;
-                    answered(posts::set_settings(s, c, Segment(a.id), body).await).await
-                },
-            )
+            keyed(state, caller, name, &arguments, async move {
+                let body = json_body(json!({ "settings": pairs(a.settings) }))?;
+                answered(posts::set_settings(s, c, Segment(a.id), body).await).await
+            })
             .await
         }
         "uploadFromUrlTool" => {
             let a: UrlArgs = args(arguments.clone())?;
-            let key = a.idempotency_key.clone();
-            keyed(
-                state,
-                caller,
-                key.as_deref(),
-                name,
-                &arguments,
-                async move {
-                    let body = json_body(json!({ "url": a.url }))?;
-                    answered(media::upload_from_url(s, c, body).await).await
-                },
-            )
+            keyed(state, caller, name, &arguments, async move {
+                let body = json_body(json!({ "url": a.url }))?;
+                answered(media::upload_from_url(s, c, body).await).await
+            })
             .await
         }
         "postGetTool" => {
@@ -926,70 +910,48 @@ async fn run(
         }
         "postUpdateTool" => {
             let a: UpdateArgs = args(arguments.clone())?;
-            let key = a.idempotency_key.clone();
-            keyed(
-                state,
-                caller,
-                key.as_deref(),
-                name,
-                &arguments,
-                async move {
-                    let current =
-                        answered(posts::get_one(s.clone(), c.clone(), Segment(a.id.clone())).await)
-                            .await?;
-                    let mut values: Vec<Value> =
-                        current["values"].as_array().cloned().unwrap_or_default();
-                    let Some(first) = values.first_mut() else {
-                        return Err("the post has no content".into());
-                    };
-                    if let Some(content) = &a.content {
-                        first["content"] = json!(html(content));
-                    }
-                    if let Some(list) = &a.attachments {
-                        first["image"] = json!(list.iter().map(|u| image(u)).collect::<Vec<_>>());
-                    }
-                    let mut body = Map::new();
-                    body.insert("value".into(), Value::Array(values));
-                    if let Some(date) = a.date {
-                        body.insert("date".into(), json!(date));
-                    }
-                    let body = web::Json(Value::Object(body));
-                    answered(posts::update(s, c, Segment(a.id), body).await).await
-                },
-            )
+            keyed(state, caller, name, &arguments, async move {
+                let current =
+                    answered(posts::get_one(s.clone(), c.clone(), Segment(a.id.clone())).await)
+                        .await?;
+                let mut values: Vec<Value> =
+                    current["values"].as_array().cloned().unwrap_or_default();
+                let Some(first) = values.first_mut() else {
+                    return Err("the post has no content".into());
+                };
+                if let Some(content) = &a.content {
+                    first["content"] = json!(html(content));
+                }
+                if let Some(list) = &a.attachments {
+                    first["image"] = json!(list.iter().map(|u| image(u)).collect::<Vec<_>>());
+                }
+                let mut body = Map::new();
+                body.insert("value".into(), Value::Array(values));
+                if let Some(date) = a.date {
+                    body.insert("date".into(), json!(date));
+                }
+                let body = web::Json(Value::Object(body));
+                answered(posts::update(s, c, Segment(a.id), body).await).await
+            })
             .await
         }
         "postDeleteTool" => {
             let a: IdArgs = args(arguments.clone())?;
-            let key = a.idempotency_key.clone();
-            keyed(
-                state,
-                caller,
-                key.as_deref(),
-                name,
-                &arguments,
-                async move { answered(posts::delete(s, c, Segment(a.id)).await).await },
-            )
+            keyed(state, caller, name, &arguments, async move {
+                answered(posts::delete(s, c, Segment(a.id)).await).await
+            })
             .await
         }
         "postStatusTool" => {
             let a: StatusArgs = args(arguments.clone())?;
-            let key = a.idempotency_key.clone();
-            keyed(
-                state,
-                caller,
-                key.as_deref(),
-                name,
-                &arguments,
-                async move {
-                    let status = match a.status {
-                        Status::Draft => "draft",
-                        Status::Schedule => "schedule",
-                    };
-                    let body = json_body(json!({ "status": status }))?;
-                    answered(posts::set_status(s, c, Segment(a.id), body).await).await
-                },
-            )
+            keyed(state, caller, name, &arguments, async move {
+                let status = match a.status {
+                    Status::Draft => "draft",
+                    Status::Schedule => "schedule",
+                };
+                let body = json_body(json!({ "status": status }))?;
+                answered(posts::set_status(s, c, Segment(a.id), body).await).await
+            })
             .await
         }
         "findSlotTool" => {
