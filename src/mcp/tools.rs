@@ -867,17 +867,26 @@ async fn run(
         }
         "validatePostTool" => {
             let a: ScheduleArgs = args(arguments)?;
+            let bodies = create_bodies(a);
+            let several = bodies.len() > 1;
             let mut errors = Vec::new();
-            for body in create_bodies(a) {
+            for (i, body) in bodies.iter().enumerate() {
                 let problems = crate::publishing::draft::validate(
                     &state.db,
                     &state.config,
                     &caller.organization_id,
-                    &body,
+                    body,
                 )
                 .await
                 .map_err(|e| e.to_string())?;
-                errors.extend(problems);
+                // Which entry a problem belongs to, when there are several.
+                errors.extend(problems.into_iter().map(|p| {
+                    if several {
+                        format!("socialPost[{i}]: {p}")
+                    } else {
+                        p
+                    }
+                }));
             }
             Ok(json!({ "valid": errors.is_empty(), "errors": errors }))
         }

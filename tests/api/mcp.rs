@@ -715,14 +715,15 @@ async fn every_tool_is_described_truthfully_and_works_or_says_what_is_wrong() {
     assert!(
         errors
             .iter()
-            .any(|e| e.as_str().unwrap().contains("too long")),
+            .any(|e| e.as_str().unwrap().starts_with("socialPost[0]: ")
+                && e.as_str().unwrap().contains("too long")),
         "{checked}"
     );
     assert!(
         errors.iter().any(|e| e
             .as_str()
             .unwrap()
-            .contains("Integration with id nope not found")),
+            .starts_with("socialPost[1]: Integration with id nope not found")),
         "{checked}"
     );
     assert!(
