@@ -107,6 +107,27 @@ fn fail(message: impl std::fmt::Display, code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Why an admin command should not run here: an SQLite database that does not exist.
+fn missing_database(config: &Config) -> Option<String> {
+    if config.db_backend != socialgate::config::DbBackend::Sqlite {
+        return None;
+    }
+    let path = std::path::Path::new(socialgate::config::sqlite_path(&config.database_url));
+    if path.exists() {
+        return None;
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    Some(format!(
+        "no database at {} (DATABASE_URL={}, working directory {}, SOCIALGATE_DATA_DIR {}). Run the \
+         command where the server runs, or set DATABASE_URL and SOCIALGATE_DATA_DIR to its \
+         database and data directory. Nothing was written.",
+        cwd.join(path).display(),
+        config.database_url,
+        cwd.display(),
+        config.data_dir.display()
+    ))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = dotenvy::dotenv();
@@ -142,6 +163,13 @@ fn main() -> ExitCode {
             }
         }
         Command::Admin(command) => {
+            // Only `create-user` may start a new installation; any other command finding no
+            // database is run from the wrong place, and must not leave a new one there.
+            if !matches!(command, AdminCommand::CreateUser { .. })
+                && let Some(missing) = missing_database(&config)
+            {
+                return fail(missing, 1);
+            }
             let mut conn = match Db::connect_one(&config.database_url)
                 .and_then(|mut c| migrate(&mut c).map(|_| c))
             {

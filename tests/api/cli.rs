@@ -206,3 +206,29 @@ fn production_refuses_to_start_without_an_explicit_key() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("SOCIALGATE_SECRET_KEY"));
     assert!(!dir.path().join("data/secret.key").exists());
 }
+
+#[test]
+fn an_admin_command_run_from_the_wrong_directory_writes_nothing_and_says_where_it_looked() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_socialgate"))
+        .args(["admin", "create-api-key", "--org", "Acme"])
+        .current_dir(elsewhere.path())
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("no database at"), "{said}");
+    assert!(
+        said.contains("DATABASE_URL=sqlite://./data/socialgate.db"),
+        "{said}"
+    );
+    assert!(said.contains("SOCIALGATE_DATA_DIR"), "{said}");
+    assert!(
+        std::fs::read_dir(elsewhere.path())
+            .unwrap()
+            .next()
+            .is_none(),
+        "nothing was written"
+    );
+}
