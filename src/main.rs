@@ -100,6 +100,10 @@ enum AdminCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Copy the live SQLite database into FILE (a consistent snapshot; the server may run).
+    Backup { file: std::path::PathBuf },
+    /// Replace the SQLite database with the backup FILE (refused while a server or worker runs).
+    Restore { file: std::path::PathBuf },
 }
 
 fn fail(message: impl std::fmt::Display, code: u8) -> ExitCode {
@@ -157,6 +161,52 @@ fn main() -> ExitCode {
             match Db::connect_one(&config.database_url).and_then(|mut c| migrate(&mut c)) {
                 Ok(n) => {
                     println!("{}", serde_json::json!({ "applied": n }));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e, 1),
+            }
+        }
+        Command::Admin(AdminCommand::Restore { file }) => {
+            if config.db_backend != socialgate::config::DbBackend::Sqlite {
+                return fail(
+                    "restore replaces SQLite databases; for PostgreSQL use pg_restore (see the README)",
+                    1,
+                );
+            }
+            match socialgate::db::backup::restore(&config.database_url, &file) {
+                Ok(()) => {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "restored": socialgate::config::sqlite_path(&config.database_url),
+                            "from": file,
+                        })
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e, 1),
+            }
+        }
+        Command::Admin(AdminCommand::Backup { file }) => {
+            if let Some(missing) = missing_database(&config) {
+                return fail(missing, 1);
+            }
+            let copied = Db::connect_one(&config.database_url)
+                .and_then(|mut c| socialgate::db::backup::backup(&mut c, &file));
+            match copied {
+                Ok(bytes) => {
+                    let key = match config.secret_key {
+                        Some(_) => "SOCIALGATE_SECRET_KEY".to_owned(),
+                        None => config.data_dir.join("secret.key").display().to_string(),
+                    };
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "backup": file,
+                            "bytes": bytes,
+                            "also_keep": [key, config.data_dir.join("uploads").display().to_string()],
+                        })
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(e, 1),
@@ -227,6 +277,8 @@ fn main() -> ExitCode {
                     };
                     admin::rotate_secret_key(&mut conn, &config, new_key)
                 }
+                // Answered above, before any connection.
+                AdminCommand::Backup { .. } | AdminCommand::Restore { .. } => unreachable!(),
             };
             match result {
                 Ok(json) => {

@@ -1,5 +1,6 @@
 //! The database: one connection type over SQLite and PostgreSQL, a pool, and migrations.
 
+pub mod backup;
 pub mod lane;
 pub mod revocations;
 pub mod schema;
@@ -123,6 +124,8 @@ pub struct Db {
     lane: Arc<OnceLock<lane::Lane>>,
     url: Arc<str>,
     signal: Option<Arc<revocations::Signal>>,
+    /// SQLite: the shared lock that keeps a restore from replacing the file under us.
+    _hold: Option<Arc<std::fs::File>>,
 }
 
 /// A pooled connection.
@@ -171,6 +174,10 @@ impl Db {
             .min_idle(Some(1))
             .test_on_check_out(backend == DbBackend::Postgres)
             .connection_timeout(Duration::from_secs(5));
+        let hold = match backend {
+            DbBackend::Sqlite => Some(Arc::new(backup::hold(url)?)),
+            DbBackend::Postgres => None,
+        };
         let manager = Manager::new(backend, url)?;
         let signal = manager.signal.clone();
         let pool = if check {
@@ -187,6 +194,7 @@ impl Db {
             lane: Arc::default(),
             url: url.trim().into(),
             signal,
+            _hold: hold,
         })
     }
 

@@ -4,6 +4,7 @@
 mod accounts;
 mod api_keys;
 mod api_limits;
+mod backup;
 mod channels;
 mod cli;
 mod client_ip;
