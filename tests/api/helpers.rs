@@ -96,6 +96,19 @@ fn with_database(url: &str, name: &str) -> String {
     format!("{}{host}/{name}{query}", &base[..scheme_end])
 }
 
+/// The test server is local: no TLS unless the URL asks for it. (libpq's OpenSSL, torn down at
+/// process exit while a pool thread may still be connecting, once crashed the test binary
+/// after every test had passed.)
+pub fn without_tls(url: &str) -> String {
+    if url.contains("sslmode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
+    }
+}
+
 /// The database a new test uses: PostgreSQL when `TEST_DATABASE_URL` is set, else SQLite.
 pub struct TestDatabase {
     pub url: String,
@@ -108,7 +121,7 @@ pub fn test_database(dir: &std::path::Path) -> TestDatabase {
         .filter(|u| !u.is_empty())
     {
         Some(admin) => {
-            let pg = PgDatabase::create(&admin);
+            let pg = PgDatabase::create(&without_tls(&admin));
             TestDatabase {
                 url: pg.url.clone(),
                 pg: Some(pg),

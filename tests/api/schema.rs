@@ -107,6 +107,7 @@ fn pg_admin_url() -> Option<String> {
     std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())
+        .map(|u| crate::helpers::without_tls(&u))
 }
 
 /// A new SQLite database in `dir`, migrated by the app's own code.
