@@ -134,7 +134,19 @@ pub fn of(req: &HttpRequest) -> Option<IpAddr> {
         .or(Some(peer))
 }
 
-/// The client's address as text (empty when unknown), for limit keys and the log.
+/// An address as the request log writes it, without building a string (empty when unknown).
+pub struct Shown(pub Option<IpAddr>);
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(ip) => ip.fmt(f),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The client's address as text (empty when unknown), for limit keys.
 pub fn text(req: &HttpRequest) -> String {
     of(req).map(|ip| ip.to_string()).unwrap_or_default()
 }

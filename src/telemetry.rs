@@ -45,7 +45,7 @@ impl RootSpanBuilder for RequestSpan {
             "request",
             method = %request.method(),
             path = %request.path(),
-            client = %crate::client_ip::text(request.request()),
+            client = tracing::field::display(crate::client_ip::Shown(crate::client_ip::of(request.request()))),
             request_id = %request_id,
             status = tracing::field::Empty,
         )

@@ -166,21 +166,14 @@ async fn endpoint(
     let Some(credential) = credential else {
         return challenge(&state, false);
     };
-    // The same per-credential budget as `/public/v1` (`SOCIALGATE_API_RATE` a minute).
-    let bucket = format!("rate:{}", crate::crypto::sha256_hex(&credential));
+    // The same per-credential budget as `/public/v1`.
+    let budget = limits::per_minute(&state, &credential).await;
     let caller = match auth::resolve(&state, credential, "/mcp").await {
         Ok(caller) => caller,
         Err(AppError::Unauthorized(_)) => return challenge(&state, true),
         Err(e) => return e.error_response(),
     };
-    match limits::hit(
-        &state,
-        bucket,
-        state.config.api_rate,
-        chrono::Duration::minutes(1),
-    )
-    .await
-    {
+    match budget {
         Ok(Some(d)) if !d.allowed => return d.refusal(),
         Ok(_) => {}
         Err(e) => return e.error_response(),

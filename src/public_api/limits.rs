@@ -190,28 +190,24 @@ pub async fn posts_of(state: &AppState, org: &str) -> Result<Option<Decision>, A
     .await
 }
 
+/// Counts one request of a credential (the bare key or token) against its budget per minute
+/// (`SOCIALGATE_API_RATE`), shared by `/public/v1` and `/mcp`.
+pub async fn per_minute(state: &AppState, credential: &str) -> Result<Option<Decision>, AppError> {
+    let bucket = format!("rate:{}", sha256_hex(credential));
+    hit(state, bucket, state.config.api_rate, Duration::minutes(1)).await
+}
+
 /// Middleware on `/public/v1`: every request per credential per minute (`SOCIALGATE_API_RATE`).
 pub async fn per_credential(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let credential = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| sha256_hex(v.trim()));
+    let credential = super::auth::presented(req.request());
     let (Some(state), Some(credential)) = (state, credential) else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
-    let limit = state.config.api_rate;
-    let decision = hit(
-        &state,
-        format!("rate:{credential}"),
-        limit,
-        Duration::minutes(1),
-    )
-    .await?;
+    let decision = per_minute(&state, &credential).await?;
     match decision {
         Some(d) if !d.allowed => Ok(req.into_response(d.refusal()).map_into_right_body()),
         Some(d) => {

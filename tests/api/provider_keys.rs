@@ -156,14 +156,12 @@ async fn credentials_are_sealed_and_the_secret_is_never_shown_again() {
 }
 
 fn socialgate(data_dir: &std::path::Path, database_url: &str, args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_socialgate"))
-        .args(args)
-        .current_dir(data_dir)
-        .env_clear()
-        .env("DATABASE_URL", database_url)
-        .env("SOCIALGATE_DATA_DIR", data_dir)
-        .output()
-        .unwrap();
+    let data = data_dir.to_str().unwrap();
+    let env = [
+        ("DATABASE_URL", database_url),
+        ("SOCIALGATE_DATA_DIR", data),
+    ];
+    let out = socialgate_with(data_dir, &env, args);
     assert!(
         out.status.success(),
         "{}",
