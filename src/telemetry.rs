@@ -44,7 +44,8 @@ impl RootSpanBuilder for RequestSpan {
         tracing::info_span!(
             "request",
             method = %request.method(),
-            path = %request.path(),
+            // `/mcp/{apiKey}` carries a credential in its path: it is never written.
+            path = %if request.path().starts_with("/mcp/") { "/mcp/{apiKey}" } else { request.path() },
             client = tracing::field::display(crate::client_ip::Shown(crate::client_ip::of(request.request()))),
             request_id = %request_id,
             status = tracing::field::Empty,

@@ -484,6 +484,13 @@ async fn the_transport_answers_as_the_spec_says() {
             .len(),
         19
     );
+    // The request log names the route, never the key in it.
+    let log = crate::helpers::logs();
+    assert!(log.contains("/mcp/{apiKey}"), "the request was logged");
+    assert!(
+        !log.contains(&tenant.key),
+        "the key in the path reached the log"
+    );
 }
 
 #[actix_web::test]
