@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::csrf::PreSession;
 use super::sessions::{self, SignedIn};
-use super::throttle::{self, PER_ACCOUNT, PER_IP};
+use super::throttle::{self, PER_ACCOUNT, PER_ACCOUNT_AND_CLIENT, PER_IP};
 use super::users::{self, NewUserOrg};
 use crate::AppState;
 use crate::config::Signups;
@@ -106,14 +106,22 @@ pub async fn sign_in(
     pre.verify(&state.keys, &form.csrf_token)?;
     let form = form.into_inner();
     let email = users::normalize_email(&form.email);
+    let client = crate::client_ip::text(&req);
     let account_key = format!("signin:account:{email}");
-    let ip_key = format!("signin:ip:{}", crate::client_ip::text(&req));
+    let pair_key = format!("signin:account:{email}:client:{client}");
+    let ip_key = format!("signin:ip:{client}");
 
-    let (keys_a, keys_i, lookup) = (account_key.clone(), ip_key.clone(), email.clone());
+    let keys = [
+        (account_key.clone(), PER_ACCOUNT),
+        (pair_key.clone(), PER_ACCOUNT_AND_CLIENT),
+        (ip_key, PER_IP),
+    ];
+    let (checked, lookup) = (keys.clone(), email.clone());
     let looked_up = state
         .db
         .run(move |conn| {
-            throttle::check_both(conn, (&keys_i, PER_IP), (&keys_a, PER_ACCOUNT))?;
+            let keys: Vec<(&str, _)> = checked.iter().map(|(k, l)| (k.as_str(), *l)).collect();
+            throttle::check_all(conn, &keys)?;
             users::find_user_by_email(conn, &lookup)
         })
         .await;
@@ -152,12 +160,11 @@ pub async fn sign_in(
     .map_err(|_| AppError::internal("password check cancelled"))?;
 
     let Some(user) = verified else {
-        let (a, i) = (account_key, ip_key);
         state
             .db
             .run(move |conn| {
-                throttle::record_failure(conn, &a, PER_ACCOUNT)?;
-                throttle::record_failure(conn, &i, PER_IP)
+                keys.iter()
+                    .try_for_each(|(key, limit)| throttle::record_failure(conn, key, *limit))
             })
             .await?;
         tracing::info!("sign-in failed");
@@ -177,6 +184,7 @@ pub async fn sign_in(
         .db
         .run(move |conn| {
             throttle::clear(conn, &account_key)?;
+            throttle::clear(conn, &pair_key)?;
             let org = users::organizations_of(conn, &user_id)?
                 .into_iter()
                 .next()

@@ -1,4 +1,4 @@
-//! Failed sign-in counting per account and per IP, kept in the database so it holds across instances.
+//! Failed sign-in counting per account, per account and client, and per IP, kept in the database so it holds across instances.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -15,9 +15,17 @@ pub struct Limit {
     pub window: Duration,
 }
 
-/// Failures for one account (email) within 15 minutes.
-pub const PER_ACCOUNT: Limit = Limit {
+/// Failures for one account (email) from one client address within 15 minutes: a client
+/// guessing one account's password is stopped without locking its owner out elsewhere.
+pub const PER_ACCOUNT_AND_CLIENT: Limit = Limit {
     max_failures: 10,
+    window: Duration::minutes(15),
+};
+
+/// Failures for one account from all client addresses within 15 minutes (guessing spread
+/// over many addresses).
+pub const PER_ACCOUNT: Limit = Limit {
+    max_failures: 100,
     window: Duration::minutes(15),
 };
 
@@ -29,13 +37,14 @@ pub const PER_IP: Limit = Limit {
 
 /// 429 (with the seconds until the window ends) when `key` has used up its failures.
 pub fn check(conn: &mut DbConn, key: &str, limit: Limit) -> Result<(), AppError> {
-    check_both(conn, (key, limit), (key, limit))
+    check_all(conn, &[(key, limit)])
 }
 
-/// `check` for two keys (an account or client, and an IP) in one query.
-pub fn check_both(conn: &mut DbConn, a: (&str, Limit), b: (&str, Limit)) -> Result<(), AppError> {
+/// `check` for several keys (say an account, a client and an IP) in one query.
+pub fn check_all(conn: &mut DbConn, keys: &[(&str, Limit)]) -> Result<(), AppError> {
+    let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
     let query = auth_throttle::table
-        .filter(auth_throttle::key.eq(a.0).or(auth_throttle::key.eq(b.0)))
+        .filter(auth_throttle::key.eq_any(names))
         .select((
             auth_throttle::key,
             auth_throttle::failures,
@@ -45,7 +54,9 @@ pub fn check_both(conn: &mut DbConn, a: (&str, Limit), b: (&str, Limit)) -> Resu
     let rows: Vec<(String, i32, NaiveDateTime)> = per_backend!(conn, |c| query.load(c))?;
     let now = now();
     for (key, failures, started) in rows {
-        let limit = if key == a.0 { a.1 } else { b.1 };
+        let Some((_, limit)) = keys.iter().find(|(k, _)| *k == key) else {
+            continue;
+        };
         let ends = started + limit.window;
         if failures >= limit.max_failures && ends > now {
             let retry_after = (ends - now).num_seconds().max(1) as u64;

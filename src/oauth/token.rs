@@ -40,7 +40,7 @@ fn throttle_keys(req: &HttpRequest, client_id: &str) -> (String, String) {
 }
 
 fn check_throttle(conn: &mut DbConn, keys: &(String, String)) -> Result<(), AppError> {
-    throttle::check_both(conn, (&keys.0, PER_CLIENT_AND_IP), (&keys.1, PER_IP))
+    throttle::check_all(conn, &[(&keys.0, PER_CLIENT_AND_IP), (&keys.1, PER_IP)])
 }
 
 fn record_failure(conn: &mut DbConn, keys: &(String, String)) -> Result<(), AppError> {

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{TestApp, client, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, client, client_at, spawn_app, spawn_app_with};
 
 /// One self-registration (30 an hour per client address) as `forwarded_for` says.
 async fn register(app: &TestApp, forwarded_for: &str) -> StatusCode {
@@ -73,4 +73,34 @@ async fn a_malformed_trusted_proxies_setting_stops_the_server_with_its_name() {
     .unwrap_err();
     assert_eq!(error.var, "SOCIALGATE_TRUSTED_PROXIES");
     assert!(error.message.contains("prefix length"), "{}", error.message);
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_failed_sign_ins_lock_only_the_client_that_made_them() {
+    let app = spawn_app_with(&[("SOCIALGATE_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    app.signed_up_client("dana@example.com").await;
+    let guesser = client_at("203.0.113.7");
+    for _ in 0..10 {
+        let r = app
+            .sign_in(&guesser, "dana@example.com", "guess guess")
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = app
+        .sign_in(&guesser, "dana@example.com", "a long password")
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guessing client waits, even with the right password"
+    );
+    let owner = client_at("198.51.100.20");
+    let r = app
+        .sign_in(&owner, "dana@example.com", "a long password")
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "the account's owner, from another address, still signs in"
+    );
 }

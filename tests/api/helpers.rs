@@ -197,11 +197,20 @@ pub async fn spawn_on(
 
 /// A browser-like client: keeps cookies, does not follow redirects.
 pub fn client() -> Client {
+    browser().build().unwrap()
+}
+
+/// A browser-like client behind a proxy that names it by `X-Forwarded-For: address`.
+pub fn client_at(address: &str) -> Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", address.parse().unwrap());
+    browser().default_headers(headers).build().unwrap()
+}
+
+fn browser() -> reqwest::ClientBuilder {
     Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
-        .build()
-        .unwrap()
 }
 
 /// The value of the first `<input … name="NAME" value="…">` in a page.
