@@ -22,6 +22,7 @@ pub mod config;
 pub mod cors;
 pub mod crypto;
 pub mod db;
+pub mod drain;
 pub mod error;
 pub mod mcp;
 pub mod media;
@@ -147,6 +148,7 @@ pub fn server(
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(actix_web::middleware::from_fn(drain::layer))
             .wrap(
                 DefaultHeaders::new()
                     .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
@@ -158,6 +160,9 @@ pub fn server(
             .wrap(TracingLogger::<telemetry::RequestSpan>::new())
             .configure(configure)
     })
+    // `run` handles the signals: it drains before stopping.
+    .disable_signals()
+    .shutdown_timeout(drain::LIMIT.as_secs())
     .listen(listener)?;
     if let Some(n) = workers {
         server = server.workers(n);
@@ -207,6 +212,7 @@ pub fn prepare(config: Config, production: bool) -> Result<web::Data<AppState>, 
         config,
         db,
         tokens: Default::default(),
+        drain: Default::default(),
     }))
 }
 
@@ -218,12 +224,30 @@ pub async fn run(config: Config, production: bool) -> Result<(), StartError> {
     let listener = TcpListener::bind(listen).map_err(|e| StartError::Listen(listen, e))?;
     let server =
         server(state.clone(), listener, None).map_err(|e| StartError::Listen(listen, e))?;
+    let handle = server.handle();
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = actix_web::rt::spawn(publishing::worker::run(state, stopped));
+    let worker = actix_web::rt::spawn(publishing::worker::run(state.clone(), stopped));
     tracing::info!(%listen, %public_url, "socialgate is listening");
     println!("socialgate is listening on http://{listen} (public URL {public_url})");
-    let served = server.await.map_err(|e| StartError::Listen(listen, e));
-    // The server stopped (SIGTERM or SIGINT): let running publishes finish.
+    let mut serving = actix_web::rt::spawn(server);
+    let served = tokio::select! {
+        done = &mut serving => done,
+        signalled = drain::signalled() => {
+            signalled.map_err(|e| StartError::Listen(listen, e))?;
+            tracing::info!("stopping: requests in flight may finish, new ones get 503");
+            let left = state.drain.drain(drain::LIMIT).await;
+            if left > 0 {
+                tracing::warn!(left, "stopping with requests still in flight");
+            }
+            handle.stop(true).await;
+            serving.await
+        }
+    };
+    let served = served
+        .map_err(|e| std::io::Error::other(e.to_string()))
+        .and_then(|r| r)
+        .map_err(|e| StartError::Listen(listen, e));
+    // The server stopped: let running publishes finish.
     let _ = stop.send(true);
     let _ = worker.await;
     served
@@ -235,12 +259,9 @@ pub async fn run_worker(config: Config, production: bool) -> Result<(), StartErr
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = actix_web::rt::spawn(publishing::worker::run(state, stopped));
     println!("socialgate worker is running");
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    drain::signalled()
+        .await
         .map_err(|e| StartError::Listen(std::net::SocketAddr::from(([0, 0, 0, 0], 0)), e))?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
     tracing::info!("stopping: running publishes may finish");
     let _ = stop.send(true);
     let _ = worker.await;

@@ -18,6 +18,8 @@ pub struct AppState {
     pub store: crate::media::storage::Store,
     /// Access tokens resolved lately (used on SQLite only).
     pub tokens: crate::oauth::tokens::Cache,
+    /// Requests in flight, and whether the server is shutting down.
+    pub drain: crate::drain::Drain,
 }
 
 impl AppState {

@@ -7,7 +7,11 @@ use serde_json::{Value, json};
 
 use crate::helpers::{spawn_on, test_database};
 
-fn socialgate(dir: &std::path::Path, database_url: &str, args: &[&str]) -> std::process::Output {
+pub fn socialgate(
+    dir: &std::path::Path,
+    database_url: &str,
+    args: &[&str],
+) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_socialgate"))
         .args(args)
         .current_dir(dir)

@@ -28,6 +28,7 @@ async fn ready_is_503_when_the_database_is_unreachable() {
         http: app.state.http.clone(),
         store: app.state.store.clone(),
         tokens: Default::default(),
+        drain: Default::default(),
     });
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
