@@ -32,6 +32,11 @@ pub enum AppError {
     BadGateway(String),
     #[error("the database is unavailable")]
     Unavailable,
+    /// The disk (or the database's) is full: nothing of the request was kept.
+    #[error(
+        "the server's storage is full: nothing was saved; try again later (operators: free disk space)"
+    )]
+    InsufficientStorage,
     /// A stored value is sealed under a master key this process does not have.
     #[error(
         "a stored value is sealed under master key {0}, which this server does not have: start it with the installation's key (SOCIALGATE_SECRET_KEY, or the secret.key in SOCIALGATE_DATA_DIR)"
@@ -75,9 +80,20 @@ impl From<DbError> for AppError {
         match e {
             DbError::Pool(_) | DbError::Connect(_) => AppError::Unavailable,
             DbError::Query(diesel::result::Error::NotFound) => AppError::not_found("Not found"),
+            DbError::Query(diesel::result::Error::DatabaseError(_, info))
+                if disk_full(info.message()) =>
+            {
+                AppError::InsufficientStorage
+            }
             other => AppError::internal(other),
         }
     }
+}
+
+/// Whether a database error says its disk is full: SQLite's `SQLITE_FULL`, PostgreSQL's
+/// `could not extend file` / `could not write` with ENOSPC.
+fn disk_full(message: &str) -> bool {
+    message.contains("database or disk is full") || message.contains("No space left on device")
 }
 
 impl From<diesel::result::Error> for AppError {
@@ -123,6 +139,7 @@ impl ResponseError for AppError {
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) | AppError::UnknownKey(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -152,6 +169,7 @@ impl ResponseError for AppError {
                 tracing::error!(cause = %chain, "request failed")
             }
             AppError::Unavailable => tracing::warn!("database unavailable"),
+            AppError::InsufficientStorage => tracing::error!("storage full: a write was refused"),
             AppError::UnknownKey(id) => {
                 tracing::error!(key_id = %id, "a stored value is sealed under a key this server does not have")
             }

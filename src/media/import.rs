@@ -28,7 +28,14 @@ pub fn unsupported() -> AppError {
     AppError::bad_request("Unsupported file type.")
 }
 
+/// A storage failure: 507 when the disk is full, else internal.
 pub fn io(e: std::io::Error) -> AppError {
+    if matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) {
+        return AppError::InsufficientStorage;
+    }
     AppError::internal(format!("storage: {e}"))
 }
 
@@ -62,7 +69,9 @@ pub async fn keep(
         .await
         .map_err(io)?;
     let path = at.store.url(at.config, &key);
-    at.db
+    let stored = key.clone();
+    let created = at
+        .db
         .run(move |conn| {
             library::create(
                 conn,
@@ -77,7 +86,12 @@ pub async fn keep(
                 },
             )
         })
-        .await
+        .await;
+    if created.is_err() {
+        // No row, no file: the upload did not happen.
+        at.store.remove(at.config, &stored).await;
+    }
+    created
 }
 
 /// The extensions `upload-from-url` accepts (before any query string).

@@ -76,6 +76,18 @@ impl Store {
         }
     }
 
+    /// Removes a kept file again (its row could not be written); best effort.
+    pub async fn remove(&self, config: &Config, key: &str) {
+        match self {
+            Store::Local => {
+                let _ = tokio::fs::remove_file(config.data_dir.join(key)).await;
+            }
+            Store::S3 { bucket, .. } => {
+                let _ = bucket.delete(&object_store::path::Path::from(key)).await;
+            }
+        }
+    }
+
     /// Streams an object of the bucket into `dest`; returns its size.
     pub async fn download(&self, key: &str, dest: &Path) -> Result<u64, object_store::Error> {
         use futures_util::StreamExt;
@@ -105,11 +117,20 @@ impl Store {
     }
 }
 
-/// A file being written.
+/// A file being written. Dropped before `keep`, it removes its partial file.
 pub struct Incoming {
     temp: PathBuf,
     file: tokio::fs::File,
     pub written: u64,
+    kept: bool,
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
 }
 
 impl Incoming {
@@ -123,6 +144,7 @@ impl Incoming {
             temp,
             file,
             written: 0,
+            kept: false,
         })
     }
 
@@ -153,6 +175,7 @@ impl Incoming {
                 let target = target.ok_or_else(|| std::io::Error::other("bad upload directory"))?;
                 tokio::fs::create_dir_all(&target).await?;
                 tokio::fs::rename(&self.temp, target.join(&name)).await?;
+                self.kept = true;
             }
             Store::S3 { bucket, .. } => {
                 let sent = upload(bucket, &key, &self.temp, self.written).await;
@@ -164,8 +187,9 @@ impl Incoming {
     }
 
     /// Throws the partial file away.
-    pub async fn discard(self) {
+    pub async fn discard(mut self) {
         let _ = tokio::fs::remove_file(&self.temp).await;
+        self.kept = true;
     }
 }
 
