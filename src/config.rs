@@ -179,7 +179,13 @@ pub struct ProviderConfig {
     pub return_url_hosts: Vec<String>,
     /// Where requests to the networks' hosts go instead (`SOCIALGATE_PROVIDER_HOSTS`).
     pub hosts: ProviderHosts,
+    /// The `LinkedIn-Version` (YYYYMM) sent to LinkedIn's versioned API
+    /// (`SOCIALGATE_LINKEDIN_VERSION`); LinkedIn switches each version off after about a year.
+    pub linkedin_version: String,
 }
+
+/// The LinkedIn API version used unless `SOCIALGATE_LINKEDIN_VERSION` says otherwise.
+pub const LINKEDIN_VERSION: &str = "202609";
 
 /// One bad variable: the message names it, and the process exits with code 2.
 #[derive(Debug, thiserror::Error)]
@@ -476,8 +482,26 @@ fn provider_config(
         None => ProviderHosts::default(),
         Some(v) => ProviderHosts::parse(&v).map_err(|m| invalid("SOCIALGATE_PROVIDER_HOSTS", m))?,
     };
+    let linkedin_version = match var("SOCIALGATE_LINKEDIN_VERSION") {
+        None => LINKEDIN_VERSION.to_owned(),
+        Some(v) => {
+            let v = v.trim();
+            let month = v.get(4..).and_then(|m| m.parse::<u32>().ok());
+            if v.len() != 6
+                || !v.bytes().all(|b| b.is_ascii_digit())
+                || !matches!(month, Some(1..=12))
+            {
+                return Err(invalid(
+                    "SOCIALGATE_LINKEDIN_VERSION",
+                    format!("{v:?} is not a version such as {LINKEDIN_VERSION} (YYYYMM)"),
+                ));
+            }
+            v.to_owned()
+        }
+    };
     Ok(ProviderConfig {
         sandbox,
+        linkedin_version,
         env_credentials,
         env,
         callback_prefix,
@@ -550,6 +574,14 @@ mod tests {
             config(&[("SOCIALGATE_LOG_FORMAT", "xml")]).unwrap_err().var,
             "SOCIALGATE_LOG_FORMAT"
         );
+        for bad in ["2026-09", "202613", "20260"] {
+            assert_eq!(
+                config(&[("SOCIALGATE_LINKEDIN_VERSION", bad)])
+                    .unwrap_err()
+                    .var,
+                "SOCIALGATE_LINKEDIN_VERSION"
+            );
+        }
         assert_eq!(
             config(&[("DATABASE_URL", "postgresql:typo")])
                 .unwrap_err()

@@ -447,6 +447,9 @@ pub fn auth(
         username: channel.profile.clone(),
         additional_settings: channel.additional(),
         app: super::credentials::resolve(conn, keys, config, &channel.organization_id, provider)?,
+        expires_in: channel
+            .token_expires_at
+            .map(|at| (at - now()).num_seconds().max(0)),
     })
 }
 

@@ -136,6 +136,16 @@ pub struct Chunks {
 }
 
 impl Chunks {
+    /// The next `len` bytes (fewer only at the end), whatever the chunk size.
+    pub async fn take(&mut self, len: usize) -> Result<Vec<u8>> {
+        let mut buffer = vec![0u8; len];
+        let n = read_full(&mut self.file, &mut buffer)
+            .await
+            .map_err(|e| unreadable(&self.source, e))?;
+        buffer.truncate(n);
+        Ok(buffer)
+    }
+
     /// The next chunk and its index, or `None` at the end.
     pub async fn next(&mut self) -> Result<Option<(usize, Vec<u8>)>> {
         let mut buffer = vec![0u8; self.size];

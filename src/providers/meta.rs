@@ -125,17 +125,11 @@ pub fn insights_series(metric: &Value) -> AnalyticsSeries {
             date: today,
         }],
     };
-    let first = data.first().map_or(0, |p| p.total).max(1) as f64;
-    let last = data.last().map_or(0, |p| p.total) as f64;
-    AnalyticsSeries {
-        label: metric["title"]
-            .as_str()
-            .or_else(|| metric["name"].as_str())
-            .unwrap_or_default()
-            .to_owned(),
-        percentage_change: ((last - first) / first * 1000.0).round() / 10.0,
-        data,
-    }
+    let label = metric["title"]
+        .as_str()
+        .or_else(|| metric["name"].as_str())
+        .unwrap_or_default();
+    AnalyticsSeries::new(label, data)
 }
 
 #[derive(Deserialize)]

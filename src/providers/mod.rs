@@ -9,6 +9,7 @@ pub mod facebook;
 pub mod http;
 pub mod instagram;
 pub mod instagram_standalone;
+pub mod linkedin;
 pub mod markdown;
 pub mod mastodon;
 pub mod medium;
@@ -387,6 +388,20 @@ pub struct ChannelAuth {
     pub username: Option<String>,
     pub additional_settings: Vec<AdditionalSetting>,
     pub app: Option<AppCredentials>,
+    /// Seconds until the access token expires, when it does.
+    pub expires_in: Option<i64>,
+}
+
+impl ChannelAuth {
+    /// The channel's tokens as they are (a page picked with the account's own token keeps
+    /// its expiry and refresh token).
+    pub fn tokens(&self) -> Tokens {
+        Tokens {
+            access_token: self.access_token.clone(),
+            refresh_token: self.refresh_token.clone(),
+            expires_in: self.expires_in,
+        }
+    }
 }
 
 /// One medium attached to a post.
@@ -455,6 +470,19 @@ pub struct AnalyticsSeries {
     pub data: Vec<AnalyticsPoint>,
     #[serde(rename = "percentageChange")]
     pub percentage_change: f64,
+}
+
+impl AnalyticsSeries {
+    /// A series with its change from the first point to the last, in percent (one decimal).
+    pub fn new(label: impl Into<String>, data: Vec<AnalyticsPoint>) -> AnalyticsSeries {
+        let first = data.first().map_or(0, |p| p.total).max(1) as f64;
+        let last = data.last().map_or(0, |p| p.total) as f64;
+        AnalyticsSeries {
+            label: label.into(),
+            percentage_change: ((last - first) / first * 1000.0).round() / 10.0,
+            data,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -621,6 +649,8 @@ pub static ALL: &[&dyn Provider] = &[
     &instagram::INSTAGRAM,
     &instagram_standalone::STANDALONE,
     &threads::Threads,
+    &linkedin::PERSONAL,
+    &linkedin::PAGE,
     #[cfg(feature = "network-sketch")]
     &sketch::Sketch,
 ];

@@ -134,13 +134,7 @@ fn series(label: &str, seed: &str, days: u32, base: i64) -> AnalyticsSeries {
             }
         })
         .collect();
-    let first = data.first().map_or(0, |p| p.total).max(1) as f64;
-    let last = data.last().map_or(0, |p| p.total) as f64;
-    AnalyticsSeries {
-        label: label.to_owned(),
-        percentage_change: ((last - first) / first * 1000.0).round() / 10.0,
-        data,
-    }
+    AnalyticsSeries::new(label, data)
 }
 
 #[async_trait]

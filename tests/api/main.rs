@@ -25,6 +25,7 @@ mod provider_contract;
 mod provider_facebook;
 mod provider_instagram;
 mod provider_keys;
+mod provider_linkedin;
 mod provider_mastodon;
 mod provider_threads;
 mod provider_x;

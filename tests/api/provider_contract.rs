@@ -13,7 +13,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::fakes::{
-    PNG, bluesky, facebook, image, instagram, mastodon, sketch, threads, trusted, x,
+    PNG, bluesky, facebook, image, instagram, linkedin, mastodon, sketch, threads, trusted, x,
 };
 use crate::helpers::{Tenant, TestApp, client, spawn_app_with};
 
@@ -169,8 +169,60 @@ contract!(
     threads_keeps_the_network_contract: Threads,
     instagram_keeps_the_network_contract: Instagram,
     instagram_standalone_keeps_the_network_contract: InstagramStandalone,
+    linkedin_keeps_the_network_contract: LinkedIn,
+    linkedin_page_keeps_the_network_contract: LinkedInPage,
     a_network_built_from_the_kit_keeps_the_network_contract: Sketch,
 );
+
+/// ada's profile, or with `PAGE` the Acme page she administers.
+struct LinkedInOf<const PAGE: bool>(MockServer);
+type LinkedIn = LinkedInOf<false>;
+type LinkedInPage = LinkedInOf<true>;
+
+impl<const PAGE: bool> Network for LinkedInOf<PAGE> {
+    async fn start() -> Self {
+        LinkedInOf(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("SOCIALGATE_PROVIDER_HOSTS", linkedin::hosts(&self.0)),
+            ("SOCIALGATE_FETCH_TRUSTED_HOSTS", trusted(&self.0)),
+        ]
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        let network = if PAGE {
+            linkedin::mount_organizations(&self.0).await;
+            "linkedin-page"
+        } else {
+            "linkedin"
+        };
+        linkedin::connect(app, &tenant.key, &tenant.org, &self.0, network).await
+    }
+    async fn accept_posts(&self) {
+        let author = if PAGE {
+            "urn:li:organization:2414183"
+        } else {
+            "urn:li:person:ada-sub"
+        };
+        linkedin::mount_publishing(&self.0, author).await;
+    }
+    const PUBLISH_PATH: &'static str = "/rest/posts";
+    fn refused_token() -> ResponseTemplate {
+        linkedin::error(401, "", 65600, "Invalid access token")
+    }
+    fn revoked() -> ResponseTemplate {
+        linkedin::error(
+            401,
+            "REVOKED_ACCESS_TOKEN",
+            65601,
+            "The token used in the request has been revoked by the user",
+        )
+    }
+    const RENEWS_TOKENS: bool = false;
+}
 
 struct Mastodon(MockServer);
 

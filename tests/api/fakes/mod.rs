@@ -6,6 +6,7 @@
 pub mod bluesky;
 pub mod facebook;
 pub mod instagram;
+pub mod linkedin;
 pub mod mastodon;
 pub mod sketch;
 pub mod threads;

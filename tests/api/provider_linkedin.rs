@@ -1,0 +1,182 @@
+//! What only LinkedIn does: "little text" escaping, videos in the parts LinkedIn names and
+//! posted once processed, plain-text comments, the API version LinkedIn switches off, and a
+//! company page's statistics. The baseline is in `provider_contract`.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use socialgate::providers::{MediaItem, ProviderError, Thread};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::fakes::linkedin::{self, PART};
+use crate::helpers::{TestApp, spawn_app_with};
+
+/// ada connected on `network`: the app, the fake, her organization, API key and channel id.
+async fn ada_on(
+    network: &str,
+    vars: &[(&str, &str)],
+) -> (TestApp, MockServer, String, String, String) {
+    let server = MockServer::start().await;
+    let hosts = linkedin::hosts(&server);
+    let mut all = vec![("SOCIALGATE_PROVIDER_HOSTS", hosts.as_str())];
+    all.extend_from_slice(vars);
+    let app = spawn_app_with(&all).await;
+    let tenant = app.tenant("ada@example.com").await;
+    if network == "linkedin-page" {
+        linkedin::mount_organizations(&server).await;
+    }
+    let id = linkedin::connect(&app, &tenant.key, &tenant.org, &server, network).await;
+    (app, server, tenant.org, tenant.key, id)
+}
+
+#[actix_web::test]
+async fn text_arrives_as_typed_with_hashtags_and_mentions_kept_and_comments_stay_plain() {
+    let (app, server, org, _, id) = ada_on("linkedin", &[]).await;
+    let seen = linkedin::mount_publishing(&server, "urn:li:person:ada-sub").await;
+    let channel = app.channel(&org, &id).await;
+    let typed = "Price (net): 5*3 <b> ~ a_b {x} [y] | back\\slash mail@x.com #launch \
+                 with @[Acme Rockets](urn:li:organization:2414183) #1 # alone";
+    let root = app.publish(&channel, typed, vec![], None).await.unwrap();
+    assert!(root.id.starts_with("urn:li:share:"), "{root:?}");
+    assert_eq!(
+        root.url,
+        format!("https://www.linkedin.com/feed/update/{}/", root.id)
+    );
+    let posts = seen.posts.lock().unwrap().clone();
+    assert_eq!(
+        posts[0]["commentary"],
+        "Price \\(net\\): 5\\*3 \\<b\\> \\~ a\\_b \\{x\\} \\[y\\] \\| back\\\\slash mail\\@x.com #launch \
+         with @[Acme Rockets](urn:li:organization:2414183) #1 \\# alone"
+    );
+
+    let thread = Thread {
+        root: root.clone(),
+        parent: root.clone(),
+    };
+    app.publish(&channel, "Thanks (all) #team!", vec![], Some(&thread))
+        .await
+        .unwrap();
+    let comments = seen.comments.lock().unwrap().clone();
+    assert_eq!(
+        comments[0],
+        json!({ "actor": "urn:li:person:ada-sub", "object": root.id,
+            "message": { "text": "Thanks (all) #team!" } })
+    );
+}
+
+#[actix_web::test]
+async fn a_video_goes_up_in_linkedins_parts_and_is_posted_once_processed() {
+    let (app, server, org, key, id) = ada_on("linkedin", &[]).await;
+    let seen = linkedin::mount_publishing(&server, "urn:li:person:ada-sub").await;
+    let mut video = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
+    video.resize(PART + 1_000_000, 7);
+    let (status, uploaded) = app.upload(&key, "clip.mp4", video).await;
+    assert_eq!(status, StatusCode::CREATED, "{uploaded}");
+    let channel = app.channel(&org, &id).await;
+    let item = MediaItem {
+        kind: "video".into(),
+        path: uploaded["path"].as_str().unwrap().to_owned(),
+        alt: None,
+        thumbnail: None,
+        dimensions: None,
+    };
+    let published = app
+        .publish(&channel, "Our launch", vec![item], None)
+        .await
+        .unwrap();
+    assert!(published.id.starts_with("urn:li:share:"));
+    assert_eq!(*seen.parts.lock().unwrap(), vec![PART, 1_000_000]);
+    let posts = seen.posts.lock().unwrap().clone();
+    assert_eq!(posts.len(), 1, "posted once, after the processing refusal");
+    assert_eq!(posts[0]["content"]["media"]["id"], "urn:li:video:C5505AQH");
+}
+
+#[actix_web::test]
+async fn a_switched_off_api_version_fails_naming_the_setting() {
+    let (app, server, org, _, id) =
+        ada_on("linkedin", &[("SOCIALGATE_LINKEDIN_VERSION", "202501")]).await;
+    linkedin::mount_publishing(&server, "urn:li:person:ada-sub").await;
+    let channel = app.channel(&org, &id).await;
+    let refused = app.publish(&channel, "hello", vec![], None).await;
+    match refused {
+        Err(ProviderError::BadBody(m)) => {
+            assert!(m.contains("SOCIALGATE_LINKEDIN_VERSION"), "{m}");
+            assert!(m.contains("20250101 is not active"), "{m}");
+        }
+        other => panic!("not a lasting error: {other:?}"),
+    }
+}
+
+#[actix_web::test]
+async fn a_company_page_reports_its_statistics() {
+    let (app, server, _, key, id) = ada_on("linkedin-page", &[]).await;
+    let (_, list) = app.api_get(&key, "/integrations").await;
+    let page = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap()
+        .clone();
+    assert_eq!(page["name"], "Acme Rockets");
+    let org = "urn%3Ali%3Aorganization%3A2414183";
+    let day = 1_764_460_800_000_i64;
+    // The time range in Rest.li 2.0 syntax, unencoded as LinkedIn requires.
+    let daily = move |req: &Request| {
+        let q = req.url.query().unwrap_or("");
+        q.contains(&format!("={org}"))
+            && q.contains("timeIntervals=(timeRange:(start:")
+            && q.ends_with("),timeGranularityType:DAY)")
+    };
+    Mock::given(method("GET"))
+        .and(path("/rest/organizationalEntityShareStatistics"))
+        .and(query_param("q", "organizationalEntity"))
+        .and(daily)
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "elements": [
+            { "timeRange": { "start": day, "end": day + 86_400_000 }, "organizationalEntity": "urn:li:organization:2414183",
+              "totalShareStatistics": { "impressionCount": 120, "clickCount": 9, "likeCount": 14,
+                "commentCount": 2, "shareCount": 1, "uniqueImpressionsCount": 100, "engagement": 0.2 } }
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/organizationalEntityFollowerStatistics"))
+        .and(daily)
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "elements": [
+                { "timeRange": { "start": day, "end": day + 86_400_000 },
+                  "followerGains": { "organicFollowerGain": 5, "paidFollowerGain": 0 } }
+            ]})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/organizationPageStatistics"))
+        .and(query_param("q", "organization"))
+        .and(daily)
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "elements": [
+                { "timeRange": { "start": day, "end": day + 86_400_000 },
+                  "totalPageStatistics": { "views": { "allPageViews": { "pageViews": 42 } } } }
+            ]})),
+        )
+        .mount(&server)
+        .await;
+    let (status, series) = app.api_get(&key, &format!("/analytics/{id}?date=7")).await;
+    assert_eq!(status, StatusCode::OK, "{series}");
+    let total = |label: &str| -> Value {
+        series
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["label"] == label)
+            .unwrap_or_else(|| panic!("no {label} in {series}"))["data"][0]
+            .clone()
+    };
+    assert_eq!(
+        total("Impressions"),
+        json!({ "total": "120", "date": "2025-11-30" })
+    );
+    assert_eq!(total("New followers")["total"], "5");
+    assert_eq!(total("Page views")["total"], "42");
+}
