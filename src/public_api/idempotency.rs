@@ -1,6 +1,8 @@
 //! `Idempotency-Key` on every `POST /public/v1/…`: the same key and body within 24 hours get
 //! the first answer again; the same key with another body is 422; while the first request is
-//! still running, 409. Keys are scoped to the credential that sent them.
+//! still running, 409. Keys are scoped to the credential that sent them. A running request
+//! renews its record every `BEAT`; a record left unrenewed for `ABANDONED` belongs to a process
+//! that died mid-request (no answer was given), and the key may be used again.
 
 use actix_web::body::{self, BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -20,6 +22,47 @@ use crate::error::AppError;
 
 /// Bodies larger than this cannot be sent with an `Idempotency-Key`.
 const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// How often a running request renews its key's record.
+const BEAT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// A running record not renewed for this long was left by a process that died.
+const ABANDONED: Duration = Duration::seconds(90);
+
+/// Renews a running request's record until dropped.
+struct Heartbeat(actix_web::rt::task::JoinHandle<()>);
+
+impl Heartbeat {
+    fn start(db: crate::db::Db, key_hash: String) -> Heartbeat {
+        Heartbeat(actix_web::rt::spawn(async move {
+            loop {
+                tokio::time::sleep(BEAT).await;
+                let key = key_hash.clone();
+                let renewed = db
+                    .run(move |conn| {
+                        diesel::update(
+                            idempotency_keys::table
+                                .find(&key)
+                                .filter(idempotency_keys::status.is_null()),
+                        )
+                        .set(idempotency_keys::created_at.eq(now()))
+                        .execute(conn)
+                        .map_err(AppError::from)
+                    })
+                    .await;
+                if let Err(e) = renewed {
+                    tracing::warn!(error = %e, "could not renew an idempotency key");
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 enum Begin {
     Proceed,
@@ -42,7 +85,8 @@ fn begin(conn: &mut DbConn, key_hash: &str, request_hash: &str) -> Result<Begin,
                 .first(conn)
                 .optional()?;
         if let Some((hash, status, response, created)) = existing {
-            if created > now() - Duration::hours(24) {
+            let abandoned = status.is_none() && created <= now() - ABANDONED;
+            if created > now() - Duration::hours(24) && !abandoned {
                 return Ok(match (hash == request_hash, status) {
                     (false, _) => Begin::OtherBody,
                     (true, None) => Begin::InFlight,
@@ -130,7 +174,9 @@ where
             ));
         }
     }
+    let beating = Heartbeat::start(state.db.clone(), key_hash.clone());
     let outcome = run.await;
+    drop(beating);
     let (status, stored) = match &outcome {
         Ok(body) => (200, body.clone()),
         Err(message) => (400, message.clone()),
@@ -229,7 +275,10 @@ pub async fn guard(
     let (_, mut replay) = actix_http::h1::Payload::create(true);
     replay.unread_data(body.freeze());
     req.set_payload(replay.into());
-    let res = next.call(req).await?;
+    let beating = Heartbeat::start(state.db.clone(), key_hash.clone());
+    let res = next.call(req).await;
+    drop(beating);
+    let res = res?;
     let status = res.status();
     let (http_req, response) = res.into_parts();
     let (head, response_body) = response.into_parts();

@@ -155,6 +155,25 @@ async fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() 
     let r = send("busy", draft(&channel, "hello")).await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
 
+    // A record its request stopped renewing (the process died mid-request, no answer was
+    // given) does not hold the key: the retry runs.
+    let abandoned = socialgate::crypto::sha256_hex(&format!("{key}\nbusy"));
+    app.with_db(move |conn| {
+        use diesel::prelude::*;
+        use socialgate::db::schema::idempotency_keys;
+        diesel::update(idempotency_keys::table.find(abandoned))
+            .set(
+                idempotency_keys::created_at
+                    .eq(socialgate::db::now() - chrono::Duration::seconds(91)),
+            )
+            .execute(conn)
+    })
+    .await;
+    let r = send("busy", draft(&channel, "hello")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = send("busy", draft(&channel, "hello")).await.unwrap();
+    assert_eq!(r.headers()["idempotent-replayed"], "true");
+
     // An answer that says nothing about the request (here: a bad credential) is not kept.
     let r = client()
         .post(app.url("/public/v1/posts"))
