@@ -3,6 +3,7 @@
 pub mod guard;
 pub mod import;
 pub mod library;
+pub mod pdf;
 pub mod storage;
 
 /// The image type of `bytes` by its magic number: png, jpeg, gif or webp.

@@ -18,6 +18,7 @@ use super::{
     MediaRules, On, Page, PendingChecks, PostDetails, PostOutcome, Provider, ProviderError,
     ProviderInfo, Published, RefreshPolicy, Result, SettingsSpec, display_name, settings,
 };
+use crate::media::pdf;
 
 /// One LinkedIn network: the member's own profile, or a company page.
 pub struct LinkedIn {
@@ -229,11 +230,13 @@ struct Initialized<T> {
     value: T,
 }
 
+/// Where to put an image or a document, and its URN.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ImageUpload {
+struct Upload {
     upload_url: String,
-    image: String,
+    #[serde(alias = "image", alias = "document")]
+    urn: String,
 }
 
 #[derive(Deserialize)]
@@ -262,20 +265,47 @@ impl LinkedIn {
         }
     }
 
-    /// Uploads one image; answers its `urn:li:image:…`.
-    async fn image(&self, rest: &Rest<'_>, owner: &str, medium: &Medium) -> Result<String> {
-        let started: Initialized<ImageUpload> = rest
-            .post("/rest/images?action=initializeUpload")
+    /// Uploads an image (`images`) or a document (`documents`) with the member's token;
+    /// answers its URN.
+    async fn upload(
+        &self,
+        rest: &Rest<'_>,
+        kind: &str,
+        owner: &str,
+        body: reqwest::Body,
+        mime: &str,
+    ) -> Result<String> {
+        let started: Initialized<Upload> = rest
+            .post(&format!("/rest/{kind}?action=initializeUpload"))
             .json(&json!({ "initializeUploadRequest": { "owner": owner } }))
             .read()
             .await?;
         let upload = started.value;
         rest.api
             .put(&upload.upload_url)
-            .body(medium.body().await?, medium.mime)
+            .body(body, mime)
             .send()
             .await?;
-        Ok(upload.image)
+        Ok(upload.urn)
+    }
+
+    async fn image(&self, rest: &Rest<'_>, owner: &str, medium: &Medium) -> Result<String> {
+        self.upload(rest, "images", owner, medium.body().await?, medium.mime)
+            .await
+    }
+
+    /// The pictures as one PDF document (LinkedIn's carousel); answers its URN.
+    async fn carousel(&self, rest: &Rest<'_>, owner: &str, images: &[Medium]) -> Result<String> {
+        let mut pictures = Vec::new();
+        for image in images {
+            let bytes = image.bytes().await?;
+            let picture = pdf::picture(&bytes)
+                .map_err(|e| ProviderError::BadBody(format!("{}: {e}", image.file_name)))?;
+            pictures.push(picture);
+        }
+        let document = pdf::document(&pictures);
+        self.upload(rest, "documents", owner, document.into(), "application/pdf")
+            .await
     }
 
     /// Uploads a video in the parts LinkedIn names and finalizes it; answers its URN.
@@ -477,6 +507,18 @@ impl Provider for LinkedIn {
             if i > 0 && !post.media.is_empty() {
                 return Err("LinkedIn comments take text only".into());
             }
+            let settings: LinkedInSettings = settings::parse(&post.settings)?;
+            let pictures = [".png", ".jpg", ".jpeg"];
+            let fits = |m: &super::MediaItem| {
+                let name = m.path.split(['?', '#']).next().unwrap_or("");
+                m.kind == "image"
+                    && pictures
+                        .iter()
+                        .any(|e| name.to_ascii_lowercase().ends_with(e))
+            };
+            if settings.post_as_images_carousel && !post.media.iter().all(fits) {
+                return Err("a LinkedIn carousel is made of JPEG or PNG pictures only".into());
+            }
         }
         Ok(())
     }
@@ -549,17 +591,18 @@ impl Provider for LinkedIn {
                 // LinkedIn processes the video first: the post is created at a later check.
                 return Ok(PostOutcome::Pending(json!({ "post": body })));
             }
+            images if settings.post_as_images_carousel => {
+                let urn = self.carousel(&rest, &author, images).await?;
+                let title = settings.carousel_name.filter(|t| !t.trim().is_empty());
+                body["content"] = json!({ "media": {
+                    "title": title.as_deref().unwrap_or("Carousel"), "id": urn,
+                }});
+            }
             [image] => {
                 let urn = self.image(&rest, &author, image).await?;
                 body["content"] = json!({ "media": { "id": urn, "altText": alt(0) } });
             }
             images => {
-                if settings.post_as_images_carousel {
-                    let _ = settings.carousel_name;
-                    return Err(ProviderError::NotSupported(
-                        "posting images as a LinkedIn carousel document is not available yet: post them as a multi-image post".into(),
-                    ));
-                }
                 let mut ids = Vec::new();
                 for (i, image) in images.iter().enumerate() {
                     let urn = self.image(&rest, &author, image).await?;

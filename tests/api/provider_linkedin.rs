@@ -180,3 +180,116 @@ async fn a_company_page_reports_its_statistics() {
     assert_eq!(total("New followers")["total"], "5");
     assert_eq!(total("Page views")["total"], "42");
 }
+
+#[actix_web::test]
+async fn a_channel_without_refresh_token_is_announced_a_week_ahead_and_kept_until_it_expires() {
+    let (app, _server, org, key, id) = ada_on("linkedin", &[]).await;
+    let channel = app.channel(&org, &id).await;
+    assert!(
+        !channel.has_refresh_token(),
+        "LinkedIn gave no refresh token"
+    );
+    let expires = channel.token_expires_at.unwrap();
+    let days = (expires - socialgate::db::now()).num_days();
+    assert!((59..=60).contains(&days), "60 days: {days}");
+    // Twelve hours before it ends: within the week, within the day-ahead refresh sweep.
+    let soon = socialgate::db::now() + chrono::Duration::hours(12);
+    let (row, at) = (id.clone(), soon);
+    app.with_db(move |conn| {
+        use diesel::prelude::*;
+        use socialgate::db::schema::integrations;
+        diesel::update(integrations::table.find(row))
+            .set(integrations::token_expires_at.eq(at))
+            .execute(conn)
+    })
+    .await;
+    let worker = app.start_worker();
+    let notes = crate::helpers::eventually("the owners are told", || {
+        let (app, key) = (&app, key.clone());
+        async move {
+            let (_, notes) = app.api_get(&key, "/notifications").await;
+            let text = notes.to_string();
+            text.contains("must be reconnected before").then_some(text)
+        }
+    })
+    .await;
+    assert!(
+        notes.contains(&soon.format("%Y-%m-%d %H:%M").to_string()),
+        "{notes}"
+    );
+    worker.stop().await;
+    let channel = app.channel(&org, &id).await;
+    assert!(
+        !channel.refresh_needed,
+        "the token still works until it expires: the channel keeps publishing"
+    );
+    let worker = app.start_worker();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    worker.stop().await;
+    let (_, notes) = app.api_get(&key, "/notifications").await;
+    assert_eq!(
+        notes
+            .to_string()
+            .matches("must be reconnected before")
+            .count(),
+        1,
+        "told once: {notes}"
+    );
+}
+
+#[actix_web::test]
+async fn pictures_become_one_carousel_document_built_here() {
+    let (app, server, org, key, id) = ada_on("linkedin", &[]).await;
+    let seen = linkedin::mount_publishing(&server, "urn:li:person:ada-sub").await;
+    let mut paths = Vec::new();
+    // Real PNGs (the fakes' tiny one is only a header and a checksum-less pixel).
+    let mut png = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png, 3, 2);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(&[200; 18]).unwrap();
+    }
+    for name in ["one.png", "two.png"] {
+        let (status, uploaded) = app.upload(&key, name, png.clone()).await;
+        assert_eq!(status, StatusCode::CREATED);
+        paths.push(uploaded["path"].as_str().unwrap().to_owned());
+    }
+    let channel = app.channel(&org, &id).await;
+    let media = paths
+        .iter()
+        .map(|p| MediaItem {
+            kind: "image".into(),
+            path: p.clone(),
+            alt: None,
+            thumbnail: None,
+            dimensions: None,
+        })
+        .collect();
+    let settings = json!({ "post_as_images_carousel": true, "carousel_name": "Our deck" });
+    app.publish_with(&channel, "Swipe through", media, settings, None)
+        .await
+        .unwrap();
+    let documents = seen.documents.lock().unwrap().clone();
+    assert_eq!(documents.len(), 1);
+    let pdf = String::from_utf8_lossy(&documents[0]);
+    assert!(pdf.contains("/Count 2"), "a page per picture");
+    assert!(pdf.trim_end().ends_with("%%EOF"));
+    let posts = seen.posts.lock().unwrap().clone();
+    assert_eq!(
+        posts[0]["content"],
+        json!({ "media": { "title": "Our deck", "id": "urn:li:document:D4D10AQHr" } })
+    );
+
+    // Only JPEG and PNG pictures make a carousel: refused when the post is written.
+    let gif = format!("{}/files/cat.gif", server.uri());
+    let body = json!({ "type": "now", "shortLink": false, "tags": [], "date": "2031-01-01T00:00:00Z",
+        "posts": [{ "integration": { "id": id }, "settings": { "post_as_images_carousel": true },
+            "value": [{ "content": "x", "image": [{ "id": "g", "path": gif }] }] }] });
+    let (status, answer) = app
+        .api_send(reqwest::Method::POST, &key, "/posts", Some(body))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer.to_string().contains("JPEG or PNG"), "{answer}");
+}

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use super::facebook::form_has;
-use crate::helpers::{TestApp, client, input_value, query_param as url_param};
+use super::facebook::{form_has, pick_page};
+use crate::helpers::{TestApp, client, query_param as url_param};
 
 /// The `SOCIALGATE_PROVIDER_HOSTS` value that sends LinkedIn's hosts to the fake.
 pub fn hosts(server: &MockServer) -> String {
@@ -120,6 +120,7 @@ pub struct Seen {
     pub posts: Arc<Mutex<Vec<Value>>>,
     pub comments: Arc<Mutex<Vec<Value>>>,
     pub parts: Arc<Mutex<Vec<usize>>>,
+    pub documents: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 /// Posts, images, videos and comments for `author` (a person or organization URN).
@@ -148,6 +149,42 @@ pub async fn mount_publishing(server: &MockServer, author: &str) -> Seen {
         .and(bearer)
         .and(|req: &Request| req.body.starts_with(b"\x89PNG"))
         .respond_with(ResponseTemplate::new(201))
+        .mount(server)
+        .await;
+
+    // Documents: a PDF with the member's token.
+    let (owner, base) = (author.to_owned(), server.uri());
+    Mock::given(method("POST"))
+        .and(path("/rest/documents"))
+        .and(query_param("action", "initializeUpload"))
+        .and(bearer)
+        .and(move |req: &Request| {
+            serde_json::from_slice::<Value>(&req.body)
+                .is_ok_and(|b| b["initializeUploadRequest"]["owner"] == owner.as_str())
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "value": {
+            "uploadUrlExpiresAt": 1_770_541_530_896_i64,
+            "uploadUrl": format!("{base}/dms-uploads/doc-1/uploaded-document/0"),
+            "document": "urn:li:document:D4D10AQHr"
+        }})))
+        .mount(server)
+        .await;
+    let documents = seen.documents.clone();
+    Mock::given(method("PUT"))
+        .and(path("/dms-uploads/doc-1/uploaded-document/0"))
+        .and(bearer)
+        .respond_with(move |req: &Request| {
+            let pdf = req
+                .headers
+                .get("content-type")
+                .is_some_and(|v| v == "application/pdf")
+                && req.body.starts_with(b"%PDF-");
+            if !pdf {
+                return ResponseTemplate::new(400);
+            }
+            documents.lock().unwrap().push(req.body.clone());
+            ResponseTemplate::new(201)
+        })
         .mount(server)
         .await;
 
@@ -323,22 +360,8 @@ pub async fn connect(
         .await
         .unwrap();
     if network == "linkedin-page" {
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let pick = r.headers()["location"].to_str().unwrap().to_owned();
-        let (status, html) = app.page(&person, &pick).await;
-        assert_eq!(status, StatusCode::OK, "{html}");
+        let html = pick_page(app, &person, r, network, "2414183").await;
         assert!(html.contains("Acme Rockets"), "{html}");
-        let r = person
-            .post(app.url(&format!("/integrations/social/{network}/pick")))
-            .form(&[
-                ("csrf_token", input_value(&html, "csrf_token").unwrap()),
-                ("state", input_value(&html, "state").unwrap()),
-                ("page", "2414183".to_owned()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     } else {
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     }
