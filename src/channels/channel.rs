@@ -79,6 +79,11 @@ struct PostingTime {
 }
 
 impl Channel {
+    /// Whether the network gave a refresh token (else the user reconnects when it expires).
+    pub fn has_refresh_token(&self) -> bool {
+        self.refresh_token.is_some()
+    }
+
     /// Minutes after midnight UTC at which this channel likes to publish.
     pub fn posting_minutes(&self) -> Vec<i32> {
         serde_json::from_str::<Vec<PostingTime>>(&self.posting_times)
@@ -170,6 +175,7 @@ pub fn upsert(
                         integrations::token_expires_at.eq(expires),
                         integrations::instance_url.eq(&account.instance_url),
                         integrations::refresh_needed.eq(false),
+                        integrations::expiry_warned_at.eq(None::<NaiveDateTime>),
                         integrations::in_between_steps.eq(between),
                         integrations::updated_at.eq(at),
                         integrations::deleted_at.eq(None::<NaiveDateTime>),
@@ -194,6 +200,7 @@ pub fn upsert(
                         integrations::instance_url.eq(&account.instance_url),
                         integrations::disabled.eq(false),
                         integrations::refresh_needed.eq(false),
+                        integrations::expiry_warned_at.eq(None::<NaiveDateTime>),
                         integrations::in_between_steps.eq(between),
                         integrations::posting_times.eq(DEFAULT_POSTING_TIMES),
                         integrations::additional_settings.eq(&additional),
@@ -252,6 +259,7 @@ pub fn settle_page(
                 integrations::root_internal_id.eq(&waiting.internal_id),
                 integrations::in_between_steps.eq(false),
                 integrations::refresh_needed.eq(false),
+                integrations::expiry_warned_at.eq(None::<NaiveDateTime>),
                 integrations::updated_at.eq(at),
                 integrations::deleted_at.eq(None::<NaiveDateTime>),
             ))
@@ -467,6 +475,7 @@ pub fn save_tokens(
             integrations::refresh_token.eq(tokens.refresh_token.as_deref().map(|t| keys.seal(t))),
             integrations::token_expires_at.eq(tokens.expires_in.map(|s| at + Duration::seconds(s))),
             integrations::refresh_needed.eq(false),
+            integrations::expiry_warned_at.eq(None::<NaiveDateTime>),
             integrations::updated_at.eq(at),
         ))
         .execute(conn)?;
@@ -499,6 +508,28 @@ pub fn expiring(conn: &mut DbConn, before: NaiveDateTime) -> Result<Vec<Channel>
                 .is_some_and(|p| p.info().refresh == crate::providers::RefreshPolicy::BeforeExpiry)
         })
         .collect())
+}
+
+/// Channels whose token expires before `before` and that have no refresh token, not yet
+/// warned about it: each is marked warned and returned, to be told once.
+pub fn to_warn_of_expiry(
+    conn: &mut DbConn,
+    before: NaiveDateTime,
+) -> Result<Vec<Channel>, AppError> {
+    let rows: Vec<Channel> = integrations::table
+        .filter(integrations::deleted_at.is_null())
+        .filter(integrations::refresh_needed.eq(false))
+        .filter(integrations::refresh_token.is_null())
+        .filter(integrations::expiry_warned_at.is_null())
+        .filter(integrations::token_expires_at.lt(before))
+        .select(Channel::as_select())
+        .load(conn)?;
+    for channel in &rows {
+        diesel::update(integrations::table.find(&channel.id))
+            .set(integrations::expiry_warned_at.eq(now()))
+            .execute(conn)?;
+    }
+    Ok(rows)
 }
 
 /// Re-encrypts every channel token (a master-key rotation); returns how many values moved.

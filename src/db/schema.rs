@@ -212,6 +212,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        expiry_warned_at -> Nullable<Timestamp>,
     }
 }
 

@@ -153,15 +153,40 @@ fn needs_reconnecting(
     )
 }
 
-/// Refreshes, ahead of expiry, the tokens of channels that expire within a day.
+/// Tells an organization, a week ahead, that a channel without a refresh token must be
+/// reconnected (LinkedIn gives most apps none), once per token.
+fn warn_of_expiry(conn: &mut crate::db::DbConn) -> Result<(), AppError> {
+    for channel in channels::to_warn_of_expiry(conn, crate::db::now() + Duration::days(7))? {
+        let (Some(at), Some(provider)) = (channel.token_expires_at, channel.provider()) else {
+            continue;
+        };
+        let message = format!(
+            "{} must be reconnected before {} UTC: {} gave socialgate no way to renew its access",
+            channel.name,
+            at.format("%Y-%m-%d %H:%M"),
+            provider.info().name
+        );
+        notifications::add(conn, &channel.organization_id, &message, None)?;
+    }
+    Ok(())
+}
+
+/// Refreshes, ahead of expiry, the tokens of channels that expire within a day; a channel
+/// without a refresh token is warned a week ahead and marked "refresh needed" once expired.
 async fn refresh_sweep(state: web::Data<AppState>) {
     loop {
+        if let Err(e) = state.db.run(warn_of_expiry).await {
+            tracing::warn!(error = %e, "warning of expiring channels failed");
+        }
+        let now = crate::db::now();
         let expiring = state
             .db
-            .run(|conn| channels::expiring(conn, crate::db::now() + Duration::days(1)))
+            .run(move |conn| channels::expiring(conn, now + Duration::days(1)))
             .await
             .unwrap_or_default();
-        for channel in expiring {
+        let renewable =
+            |c: &Channel| c.has_refresh_token() || c.token_expires_at.is_some_and(|at| at <= now);
+        for channel in expiring.into_iter().filter(renewable) {
             match channels::refresh_now(&state.ctx(), &state.keys, &channel).await {
                 Ok(()) => {
                     tracing::info!(channel = %channel.id, "refreshed a channel's token ahead of expiry")
