@@ -7,6 +7,18 @@ use serde_json::{Value, json};
 
 use crate::helpers::{spawn_on, test_database};
 
+/// Provisions ops@example.com, admin of Acme.
+pub const CREATE_OPS: [&str; 8] = [
+    "admin",
+    "create-user",
+    "--email",
+    "ops@example.com",
+    "--password",
+    "provisioned pw",
+    "--org",
+    "Acme",
+];
+
 pub fn socialgate(
     dir: &std::path::Path,
     database_url: &str,
@@ -26,20 +38,7 @@ pub fn socialgate(
 async fn admin_commands_provision_a_user_and_a_working_key() {
     let dir = tempfile::tempdir().unwrap();
     let db = test_database(dir.path());
-    let out = socialgate(
-        dir.path(),
-        &db.url,
-        &[
-            "admin",
-            "create-user",
-            "--email",
-            "ops@example.com",
-            "--password",
-            "provisioned pw",
-            "--org",
-            "Acme",
-        ],
-    );
+    let out = socialgate(dir.path(), &db.url, &CREATE_OPS);
     assert!(
         out.status.success(),
         "{}",

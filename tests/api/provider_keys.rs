@@ -176,20 +176,7 @@ async fn rotating_the_master_key_moves_every_value_and_loses_nothing() {
     let data = dir.path().to_owned();
     let db = test_database(&data);
     let url = db.url.clone();
-    let user = socialgate(
-        &data,
-        &url,
-        &[
-            "admin",
-            "create-user",
-            "--email",
-            "ops@example.com",
-            "--password",
-            "provisioned pw",
-            "--org",
-            "Acme",
-        ],
-    );
+    let user = socialgate(&data, &url, &crate::cli::CREATE_OPS);
     let org = user["organization_id"].as_str().unwrap().to_owned();
     let out = socialgate(
         &data,

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::cli::socialgate;
+use crate::cli::{CREATE_OPS, socialgate};
 use crate::fakes::PNG;
 use crate::helpers::{eventually, test_database};
 
@@ -44,16 +44,7 @@ async fn sigterm_lets_an_upload_in_flight_finish_and_answers_503_meanwhile() {
         );
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    admin(&[
-        "admin",
-        "create-user",
-        "--email",
-        "ops@example.com",
-        "--password",
-        "provisioned pw",
-        "--org",
-        "Acme",
-    ]);
+    admin(&CREATE_OPS);
     let key = admin(&["admin", "create-api-key", "--org", "Acme", "--name", "up"])["key"]
         .as_str()
         .unwrap()

@@ -279,9 +279,21 @@ pub async fn connect(
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let pick = r.headers()["location"].to_str().unwrap().to_owned();
-    let (status, html) = app.page(&person, &pick).await;
+    pick_page(app, &person, r, network, page).await;
+    app.channel_id(key, network).await
+}
+
+/// Follows a callback's redirect to the page pick and picks `page`; answers the pick page.
+pub async fn pick_page(
+    app: &TestApp,
+    person: &reqwest::Client,
+    callback: reqwest::Response,
+    network: &str,
+    page: &str,
+) -> String {
+    assert_eq!(callback.status(), StatusCode::SEE_OTHER);
+    let pick = callback.headers()["location"].to_str().unwrap().to_owned();
+    let (status, html) = app.page(person, &pick).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     let r = person
         .post(app.url(&format!("/integrations/social/{network}/pick")))
@@ -294,5 +306,5 @@ pub async fn connect(
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    app.channel_id(key, network).await
+    html
 }
