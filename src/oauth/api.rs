@@ -109,12 +109,23 @@ pub async fn get(
 
 #[derive(Deserialize)]
 pub struct UpdateBody {
+    /// Absent keeps the value; `null` is refused (only a picture can be removed).
+    #[serde(default, deserialize_with = "present")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     description: Option<String>,
     /// `null` removes the picture; absent keeps it.
     #[serde(default, with = "serde_double_option")]
     picture_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
     redirect_uris: Option<Vec<String>>,
+}
+
+/// A field that, when sent, must have a value (`null` is an error, not "unchanged").
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 mod serde_double_option {
@@ -190,11 +201,19 @@ pub async fn rotate(
     me: SignedIn,
     req: HttpRequest,
     path: web::Path<String>,
-    body: Option<web::Json<RotateBody>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     check_csrf(&state, &me, &req)?;
     me.require_admin()?;
-    let revoke = body.map(|b| b.revoke_tokens).unwrap_or(false);
+    // No body is `{}`; a body that is not the expected object is refused, so a request to
+    // revoke tokens is never read as one that keeps them.
+    let revoke = if body.iter().all(u8::is_ascii_whitespace) {
+        false
+    } else {
+        serde_json::from_slice::<RotateBody>(&body)
+            .map_err(|e| AppError::bad_request(format!("Invalid request: {e}")))?
+            .revoke_tokens
+    };
     let (org_id, id) = (me.org.id.clone(), path.into_inner());
     let secret = state
         .db

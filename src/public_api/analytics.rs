@@ -18,13 +18,15 @@ pub struct DaysQuery {
     date: Option<String>,
 }
 
-/// Days back asked for: 1 to 365 (7 when absent or unreadable).
-fn days(q: &DaysQuery) -> u32 {
-    q.date
-        .as_deref()
-        .and_then(|d| d.trim().parse().ok())
-        .unwrap_or(7u32)
-        .clamp(1, 365)
+/// Days back asked for: 7 when absent, a whole number kept within 1 to 365, else 400.
+fn days(q: &DaysQuery) -> Result<u32, AppError> {
+    match q.date.as_deref().map(str::trim) {
+        None | Some("") => Ok(7),
+        Some(d) => d
+            .parse::<i64>()
+            .map(|n| n.clamp(1, 365) as u32)
+            .map_err(|_| AppError::bad_request("date must be a whole number of days")),
+    }
 }
 
 /// `GET /analytics/{integration}?date=N`
@@ -35,7 +37,7 @@ pub async fn channel(
     query: web::Query<DaysQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::AnalyticsRead)?;
-    let n = days(&query);
+    let n = days(&query)?;
     let org = caller.organization_id.clone();
     let channel = state
         .db
@@ -55,12 +57,15 @@ pub async fn post(
     query: web::Query<DaysQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::AnalyticsRead)?;
-    let n = days(&query);
+    let n = days(&query)?;
     let org = caller.organization_id.clone();
     let (post, channel) = super::posts::with_channel(&state, &org, &id, false).await?;
     let series = analytics::of_post(&state.ctx(), &state.keys, &channel, &post, n).await?;
     Ok(HttpResponse::Ok().json(series))
 }
+
+/// The last page whose first notification can be counted in an `i64`.
+const MAX_PAGE: i64 = i64::MAX / notifications::PAGE_SIZE - 1;
 
 #[derive(Deserialize)]
 pub struct PageQuery {
@@ -78,11 +83,11 @@ pub async fn list_notifications(
     let page: i64 = match query.page.as_deref().map(str::trim) {
         None | Some("") => 0,
         Some(p) => match p.parse::<i64>() {
-            Ok(n) if n >= 0 => n,
+            Ok(n) if (0..=MAX_PAGE).contains(&n) => n,
             _ => {
-                return Err(AppError::bad_request(
-                    "page must be a whole number of 0 or more",
-                ));
+                return Err(AppError::bad_request(format!(
+                    "page must be a whole number from 0 to {MAX_PAGE}"
+                )));
             }
         },
     };

@@ -210,6 +210,9 @@ pub async fn trigger(
     body: web::Json<TriggerBody>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(Scope::IntegrationsWrite)?;
+    if !(body.data.is_object() || body.data.is_null()) {
+        return Err(AppError::bad_request("data must be an object"));
+    }
     let channel = channel_of(&state, &caller, id.into_inner()).await?;
     let provider = channel
         .provider()

@@ -201,11 +201,18 @@ pub fn check_group(
         {
             return Err(reject("post is too long, please fix it".into()));
         }
-        let delay = v
-            .get("delay")
-            .and_then(Value::as_i64)
-            .unwrap_or(0)
-            .clamp(0, 60 * 24 * 30) as i32;
+        let delay = match v.get("delay") {
+            None | Some(Value::Null) => 0,
+            Some(d) => d.as_i64().ok_or_else(|| {
+                Invalid::field(format!("{vat}.delay must be a whole number of minutes"))
+            })?,
+        }
+        .clamp(0, 60 * 24 * 30) as i32;
+        if v.get("id")
+            .is_some_and(|id| !id.is_string() && !id.is_null())
+        {
+            return Err(Invalid::field(format!("{vat}.id must be a string")));
+        }
         chain.push(PostDetails {
             id: String::new(),
             message: plain,
@@ -226,6 +233,12 @@ pub fn check_group(
     }
     if !draft {
         provider.check_validity(&chain).map_err(reject)?;
+    }
+    if entry
+        .get("group")
+        .is_some_and(|g| !g.is_string() && !g.is_null())
+    {
+        return Err(Invalid::field(format!("{at}.group must be a string")));
     }
     Ok(CheckedGroup {
         group: NewGroup {
@@ -258,10 +271,14 @@ pub async fn parse_request(
     if !body.get("shortLink").is_some_and(Value::is_boolean) {
         return Err(Invalid::field("shortLink must be a boolean value"));
     }
-    let date = body
-        .get("date")
-        .and_then(Value::as_str)
-        .and_then(parse_date);
+    let date = match body.get("date") {
+        None | Some(Value::Null) => None,
+        Some(d) => Some(
+            d.as_str()
+                .and_then(parse_date)
+                .ok_or_else(|| Invalid::field("date must be a valid ISO 8601 date string"))?,
+        ),
+    };
     let date = match (kind, date) {
         (PostType::Now, _) => {
             let n = crate::db::now();
@@ -334,19 +351,26 @@ pub async fn parse_request(
             .group,
         );
     }
-    let creation_method = match body.get("creationMethod").and_then(Value::as_str) {
-        Some("CLI") => "CLI",
-        _ => "API",
+    let creation_method = match body.get("creationMethod") {
+        None | Some(Value::Null) => "API",
+        Some(m) => match m.as_str() {
+            Some("API") => "API",
+            Some("CLI") => "CLI",
+            _ => return Err(Invalid::field("creationMethod must be API or CLI")),
+        },
+    };
+    let republish = match body.get("republish") {
+        None | Some(Value::Null) => false,
+        Some(r) => r
+            .as_bool()
+            .ok_or_else(|| Invalid::field("republish must be a boolean value"))?,
     };
     Ok(CreateRequest {
         kind,
         date,
         tags,
         interval_days,
-        republish: body
-            .get("republish")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        republish,
         creation_method: creation_method.to_owned(),
         groups,
     })

@@ -469,8 +469,10 @@ pub fn set_release_id(
     ))
     .execute(conn)?;
     if n == 0 {
-        return Err(AppError::not_found(
-            "No post with a missing release id has this id",
+        // The post exists but its release id is not `missing`: a conflict, not a 404.
+        get(conn, org_id, id)?;
+        return Err(AppError::Conflict(
+            "This post's release id is not missing: only a post marked missing takes one".into(),
         ));
     }
     get(conn, org_id, id)

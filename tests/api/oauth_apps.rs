@@ -468,6 +468,31 @@ async fn apps_as_json() {
     assert_ne!(rotated["client_secret"], secret.as_str());
     assert_eq!(rotated["tokens_revoked"], true);
 
+    // A body that cannot be read is refused, never taken as "keep the tokens"; `null` for a
+    // field that cannot be removed is refused, never taken as "unchanged".
+    for bad in [
+        r#"{"revoke_tokens":"true"}"#.to_owned(),
+        "not json".to_owned(),
+    ] {
+        let r = dev
+            .post(app.url(&format!("/user/oauth-apps/{id}/rotate-secret")))
+            .header("x-csrf-token", &csrf)
+            .header("content-type", "application/json")
+            .body(bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    }
+    let r = dev
+        .put(app.url(&format!("/user/oauth-apps/{id}")))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"name": null, "redirect_uris": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
     // Another organization's admin sees nothing of it.
     let other = app.signed_up_client("other-org@example.com").await;
     let r = other

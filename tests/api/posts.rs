@@ -1,7 +1,7 @@
 //! `/public/v1` posts as a Postiz client sends them: create, list, read, edit, status,
 //! settings, delete, the republish guard, repeats, slots, analytics and notifications.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use socialgate::channels;
 use socialgate::providers::{ConnectedAccount, Tokens};
@@ -383,7 +383,20 @@ async fn the_republish_guard_repeats_slots_analytics_and_notifications() {
             Some(json!({ "releaseId": "real-2" })),
         )
         .await;
-    assert_eq!(again.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        again.0,
+        StatusCode::CONFLICT,
+        "only a missing release id is set"
+    );
+    let unknown = app
+        .api_send(
+            Method::PUT,
+            &key,
+            "/posts/no-such-post/release-id",
+            Some(json!({ "releaseId": "real-2" })),
+        )
+        .await;
+    assert_eq!(unknown.0, StatusCode::NOT_FOUND);
     let (status, series) = app
         .api_get(&key, &format!("/analytics/post/{id}?date=7"))
         .await;
@@ -491,4 +504,80 @@ async fn scopes_guard_the_post_and_media_routes() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(app.api_get(&token, &range()).await.0, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn bodies_and_queries_of_the_wrong_type_are_refused_not_guessed() {
+    let app = spawn_app().await;
+    let key = app.tenant("strict@example.com").await.key;
+    let channel = app.connect_sandbox(&key).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let post = |patch: Value| {
+        let mut body = json!({ "type": "schedule", "date": "2031-01-01T00:00:00Z", "shortLink": false,
+            "tags": [], "posts": [{ "integration": { "id": channel },
+                "value": [{ "content": "hello", "image": [] }] }] });
+        json_patch(&mut body, &patch);
+        body
+    };
+    for (patch, field) in [
+        (json!({ "creationMethod": "X" }), "creationMethod"),
+        (json!({ "republish": "yes" }), "republish"),
+        (json!({ "type": "now", "date": "garbage" }), "date"),
+        (
+            json!({ "posts": [{ "integration": { "id": channel }, "group": 5,
+            "value": [{ "content": "hello", "image": [] }] }] }),
+            "group",
+        ),
+        (
+            json!({ "posts": [{ "integration": { "id": channel },
+            "value": [{ "content": "hello", "image": [], "delay": "x" }] }] }),
+            "delay",
+        ),
+        (
+            json!({ "posts": [{ "integration": { "id": channel },
+            "value": [{ "content": "hello", "image": [], "id": 5 }] }] }),
+            "id",
+        ),
+    ] {
+        let (status, body) = app
+            .api_send(Method::POST, &key, "/posts", Some(post(patch)))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {body}");
+        assert!(body.to_string().contains(field), "{field}: {body}");
+    }
+    let (status, _) = app
+        .api_send(Method::POST, &key, "/posts", Some(post(json!({}))))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "the unpatched body is fine");
+
+    for path in [
+        format!("/analytics/{channel}?date=abc"),
+        "/notifications?page=92233720368547758".to_owned(),
+        "/notifications?page=9223372036854775807".to_owned(),
+    ] {
+        let (status, body) = app.api_get(&key, &path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+    }
+    let (status, _) = app
+        .api_get(&key, "/notifications?page=92233720368547757")
+        .await;
+    assert_eq!(status, StatusCode::OK, "the last page there can be");
+    let (status, body) = app
+        .api_send(
+            Method::POST,
+            &key,
+            &format!("/integration-trigger/{channel}"),
+            Some(json!({ "methodName": "channels", "data": 5 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+/// Sets the top-level fields of `patch` in `body`.
+fn json_patch(body: &mut Value, patch: &Value) {
+    for (k, v) in patch.as_object().unwrap() {
+        body[k] = v.clone();
+    }
 }
