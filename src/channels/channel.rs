@@ -461,7 +461,8 @@ pub fn auth(
     })
 }
 
-/// Stores refreshed tokens.
+/// Stores refreshed tokens. A refresh that brings no new refresh token (Google's) keeps the
+/// one the channel has.
 pub fn save_tokens(
     conn: &mut DbConn,
     keys: &Keys,
@@ -469,10 +470,14 @@ pub fn save_tokens(
     tokens: &Tokens,
 ) -> Result<(), AppError> {
     let at = now();
+    if let Some(refresh) = tokens.refresh_token.as_deref() {
+        diesel::update(integrations::table.find(id))
+            .set(integrations::refresh_token.eq(keys.seal(refresh)))
+            .execute(conn)?;
+    }
     diesel::update(integrations::table.find(id))
         .set((
             integrations::access_token.eq(keys.seal(&tokens.access_token)),
-            integrations::refresh_token.eq(tokens.refresh_token.as_deref().map(|t| keys.seal(t))),
             integrations::token_expires_at.eq(tokens.expires_in.map(|s| at + Duration::seconds(s))),
             integrations::refresh_needed.eq(false),
             integrations::expiry_warned_at.eq(None::<NaiveDateTime>),

@@ -131,12 +131,12 @@ async fn callback(
     if param("error").is_some() || param("denied").is_some() {
         let hash = flow.state_hash.clone();
         state.db.run(move |conn| flow::consume(conn, &hash)).await?;
-        let name = provider.info().name;
-        return pages::message(
-            StatusCode::OK,
-            "Connection cancelled",
-            &format!("{name} was not connected: access was denied."),
-        );
+        let info = provider.info();
+        let mut message = format!("{} was not connected: access was denied.", info.name);
+        if !info.denied.is_empty() {
+            message = format!("{message} {}", info.denied);
+        }
+        return pages::message(StatusCode::OK, "Connection cancelled", &message);
     }
     let Some(code) = param("code").or(param("oauth_verifier")) else {
         return problem(

@@ -237,6 +237,12 @@ impl Request<'_> {
         Err(classify(provider, status, &body, retry_after))
     }
 
+    /// Sends it and answers whatever status came back (protocols that speak in statuses, such
+    /// as a resumable upload's 308); only a failed transport is an error.
+    pub async fn send_any(self) -> Result<Response> {
+        self.build()?.send().await.map_err(transport_error)
+    }
+
     /// Sends it and reads the JSON answer as `T`.
     pub async fn read<T: DeserializeOwned>(self) -> Result<T> {
         let name = self.api.name();

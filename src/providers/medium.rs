@@ -113,6 +113,24 @@ impl Medium {
             .map_err(transport_error)
     }
 
+    /// `len` bytes from `offset` (fewer at the end): a resumed upload starts where the
+    /// platform says it stopped.
+    pub async fn chunk_at(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
+        use tokio::io::AsyncSeekExt;
+        let mut file = tokio::fs::File::open(&self.file)
+            .await
+            .map_err(|e| unreadable(&self.source, e))?;
+        file.seek(std::io::SeekFrom::Start(offset))
+            .await
+            .map_err(|e| unreadable(&self.source, e))?;
+        let mut buffer = vec![0u8; len];
+        let n = read_full(&mut file, &mut buffer)
+            .await
+            .map_err(|e| unreadable(&self.source, e))?;
+        buffer.truncate(n);
+        Ok(buffer)
+    }
+
     /// Reads the medium `size` bytes at a time (the last chunk may be shorter).
     pub async fn chunks(&self, size: usize) -> Result<Chunks> {
         let file = tokio::fs::File::open(&self.file)

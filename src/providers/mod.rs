@@ -6,6 +6,7 @@ pub mod api;
 pub mod bluesky;
 pub mod error;
 pub mod facebook;
+pub mod google;
 pub mod http;
 pub mod instagram;
 pub mod instagram_standalone;
@@ -24,6 +25,7 @@ pub mod sketch;
 pub mod text;
 pub mod threads;
 pub mod x;
+pub mod youtube;
 
 use std::collections::HashMap;
 
@@ -178,6 +180,9 @@ pub struct ProviderInfo {
     /// Between-steps networks: what the pick page says when the account manages nothing to
     /// pick (empty: a generic sentence).
     pub no_pages: &'static str,
+    /// What to tell a user the network sent back with access denied (a known cause and its
+    /// fix, such as Google's "Access blocked" for an app in Testing mode).
+    pub denied: &'static str,
 }
 
 impl ProviderInfo {
@@ -214,6 +219,7 @@ impl ProviderInfo {
         custom_fields: &[],
         tools: &[],
         no_pages: "",
+        denied: "",
     };
 }
 
@@ -651,6 +657,7 @@ pub static ALL: &[&dyn Provider] = &[
     &threads::Threads,
     &linkedin::PERSONAL,
     &linkedin::PAGE,
+    &youtube::YouTube,
     #[cfg(feature = "network-sketch")]
     &sketch::Sketch,
 ];

@@ -29,6 +29,7 @@ mod provider_linkedin;
 mod provider_mastodon;
 mod provider_threads;
 mod provider_x;
+mod provider_youtube;
 mod registry;
 mod schema;
 mod secrets;

@@ -11,6 +11,7 @@ pub mod mastodon;
 pub mod sketch;
 pub mod threads;
 pub mod x;
+pub mod youtube;
 
 use std::collections::BTreeMap;
 
