@@ -6,6 +6,7 @@ pub mod api;
 pub mod bluesky;
 pub mod error;
 pub mod facebook;
+pub mod gmb;
 pub mod google;
 pub mod http;
 pub mod instagram;
@@ -658,6 +659,7 @@ pub static ALL: &[&dyn Provider] = &[
     &linkedin::PERSONAL,
     &linkedin::PAGE,
     &youtube::YouTube,
+    &gmb::Gmb,
     #[cfg(feature = "network-sketch")]
     &sketch::Sketch,
 ];

@@ -23,6 +23,7 @@ mod posts;
 mod provider_bluesky;
 mod provider_contract;
 mod provider_facebook;
+mod provider_gmb;
 mod provider_instagram;
 mod provider_keys;
 mod provider_linkedin;

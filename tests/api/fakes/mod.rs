@@ -5,6 +5,7 @@
 
 pub mod bluesky;
 pub mod facebook;
+pub mod gmb;
 pub mod instagram;
 pub mod linkedin;
 pub mod mastodon;
