@@ -447,6 +447,20 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Each `POST /public/v1/posts` body is refused with 400, naming what the case says.
+    pub async fn refuses_posts(&self, key: &str, cases: Vec<(Value, &str)>) {
+        for (body, expected) in cases {
+            let (status, answer) = self
+                .api_send(reqwest::Method::POST, key, "/posts", Some(body))
+                .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{expected}: {answer}");
+            assert!(
+                answer.to_string().contains(expected),
+                "{expected}: {answer}"
+            );
+        }
+    }
+
     /// `POST /public/v1/upload` of these bytes.
     pub async fn upload(&self, key: &str, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());

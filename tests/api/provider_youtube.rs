@@ -185,7 +185,7 @@ async fn a_post_without_one_video_or_a_valid_title_is_refused_when_written() {
     };
     let with_video =
         json!({ "content": "x", "image": [{ "id": video["id"], "path": video["path"] }] });
-    for (body, expected) in [
+    let cases = vec![
         (
             post(
                 json!({ "content": "no video", "image": [] }),
@@ -201,14 +201,8 @@ async fn a_post_without_one_video_or_a_valid_title_is_refused_when_written() {
             ),
             "type",
         ),
-    ] {
-        let (status, answer) = app.api_send(Method::POST, &key, "/posts", Some(body)).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-        assert!(
-            answer.to_string().contains(expected),
-            "{expected}: {answer}"
-        );
-    }
+    ];
+    app.refuses_posts(&key, cases).await;
     let (status, answer) = app
         .api_send(
             Method::POST,

@@ -123,39 +123,17 @@ pub struct Seen {
     pub documents: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
-/// Posts, images, videos and comments for `author` (a person or organization URN).
-pub async fn mount_publishing(server: &MockServer, author: &str) -> Seen {
-    mount_version_gate(server).await;
-    let seen = Seen::default();
-    let base = server.uri();
-    let owner = author.to_owned();
+/// `POST /rest/{kind}?action=initializeUpload` for `owner`: the upload URL
+/// (`/dms-uploads/{kind}/0`) and the URN.
+async fn mount_initialize(server: &MockServer, kind: &str, owner: &str, urn: &str) {
+    let field = if kind == "images" {
+        "image"
+    } else {
+        "document"
+    };
+    let owner = owner.to_owned();
     Mock::given(method("POST"))
-        .and(path("/rest/images"))
-        .and(query_param("action", "initializeUpload"))
-        .and(bearer)
-        .and(move |req: &Request| {
-            serde_json::from_slice::<Value>(&req.body)
-                .is_ok_and(|b| b["initializeUploadRequest"]["owner"] == owner.as_str())
-        })
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "value": {
-            "uploadUrlExpiresAt": 1_650_567_510_704_i64,
-            "uploadUrl": format!("{base}/dms-uploads/img-1/uploaded-image/0"),
-            "image": "urn:li:image:C4E10AQFoyyAjHPMQuQ"
-        }})))
-        .mount(server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path("/dms-uploads/img-1/uploaded-image/0"))
-        .and(bearer)
-        .and(|req: &Request| req.body.starts_with(b"\x89PNG"))
-        .respond_with(ResponseTemplate::new(201))
-        .mount(server)
-        .await;
-
-    // Documents: a PDF with the member's token.
-    let (owner, base) = (author.to_owned(), server.uri());
-    Mock::given(method("POST"))
-        .and(path("/rest/documents"))
+        .and(path(format!("/rest/{kind}")))
         .and(query_param("action", "initializeUpload"))
         .and(bearer)
         .and(move |req: &Request| {
@@ -164,14 +142,31 @@ pub async fn mount_publishing(server: &MockServer, author: &str) -> Seen {
         })
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "value": {
             "uploadUrlExpiresAt": 1_770_541_530_896_i64,
-            "uploadUrl": format!("{base}/dms-uploads/doc-1/uploaded-document/0"),
-            "document": "urn:li:document:D4D10AQHr"
+            "uploadUrl": format!("{}/dms-uploads/{kind}/0", server.uri()),
+            field: urn
         }})))
         .mount(server)
         .await;
+}
+
+/// Posts, images, videos and comments for `author` (a person or organization URN).
+pub async fn mount_publishing(server: &MockServer, author: &str) -> Seen {
+    mount_version_gate(server).await;
+    let seen = Seen::default();
+    mount_initialize(server, "images", author, "urn:li:image:C4E10AQFoyyAjHPMQuQ").await;
+    Mock::given(method("PUT"))
+        .and(path("/dms-uploads/images/0"))
+        .and(bearer)
+        .and(|req: &Request| req.body.starts_with(b"\x89PNG"))
+        .respond_with(ResponseTemplate::new(201))
+        .mount(server)
+        .await;
+
+    // Documents: a PDF with the member's token.
+    mount_initialize(server, "documents", author, "urn:li:document:D4D10AQHr").await;
     let documents = seen.documents.clone();
     Mock::given(method("PUT"))
-        .and(path("/dms-uploads/doc-1/uploaded-document/0"))
+        .and(path("/dms-uploads/documents/0"))
         .and(bearer)
         .respond_with(move |req: &Request| {
             let pdf = req
