@@ -510,7 +510,7 @@ pub fn expiring(conn: &mut DbConn, before: NaiveDateTime) -> Result<Vec<Channel>
         .into_iter()
         .filter(|c| {
             c.provider()
-                .is_some_and(|p| p.info().refresh == crate::providers::RefreshPolicy::BeforeExpiry)
+                .is_some_and(|p| p.info().refresh != crate::providers::RefreshPolicy::Never)
         })
         .collect())
 }

@@ -58,7 +58,7 @@ static INFO: ProviderInfo = ProviderInfo {
     scopes: &["openid", "profile", "w_member_social"],
     max_length: 3000,
     max_concurrent_jobs: 2,
-    refresh: RefreshPolicy::BeforeExpiry,
+    refresh: RefreshPolicy::WithRefreshToken,
     needs_app_credentials: true,
     env: Some(EnvCredentials {
         client_id: "LINKEDIN_CLIENT_ID",

@@ -64,6 +64,9 @@ pub enum RefreshPolicy {
     Never,
     /// Refresh with the refresh token when the access token is about to expire.
     BeforeExpiry,
+    /// Refresh before expiry only when the network granted a refresh token; without one the
+    /// token is used until it ends, then the user reconnects (LinkedIn for most apps).
+    WithRefreshToken,
 }
 
 /// At most `posts` publishes per channel in `per_seconds` (X: 300 in 3 hours).

@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::providers::text::html_to_plain;
 use crate::providers::{
     ChannelAuth, Ctx, Editor, MediaItem, On, Pacing, PostDetails, PostOutcome, Provider,
-    ProviderError, Published, Thread,
+    ProviderError, Published, RefreshPolicy, Thread,
 };
 
 /// Jobs one worker runs at once.
@@ -184,8 +184,13 @@ async fn refresh_sweep(state: web::Data<AppState>) {
             .run(move |conn| channels::expiring(conn, now + Duration::days(1)))
             .await
             .unwrap_or_default();
-        let renewable =
-            |c: &Channel| c.has_refresh_token() || c.token_expires_at.is_some_and(|at| at <= now);
+        // Without a refresh token a `WithRefreshToken` channel is kept until it has expired.
+        let renewable = |c: &Channel| {
+            let needs_one = c
+                .provider()
+                .is_some_and(|p| p.info().refresh == RefreshPolicy::WithRefreshToken);
+            !needs_one || c.has_refresh_token() || c.token_expires_at.is_some_and(|at| at <= now)
+        };
         for channel in expiring.into_iter().filter(renewable) {
             match channels::refresh_now(&state.ctx(), &state.keys, &channel).await {
                 Ok(()) => {
