@@ -174,7 +174,7 @@ pub struct Cache {
 
 /// How long an entry is trusted before the token is looked up again.
 const TRUST: std::time::Duration = std::time::Duration::from_secs(60);
-/// Entries kept at most; when full, the cache starts over.
+/// Entries kept at most; when full, stale ones go, and if none is stale the cache starts over.
 const MAX_ENTRIES: usize = 10_000;
 
 impl Cache {
@@ -201,7 +201,11 @@ impl Cache {
             && let Ok(mut entries) = self.entries.lock()
         {
             if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+                // Entries past their trust are never used again: drop those first.
+                entries.retain(|_, (_, _, at)| at.elapsed() <= TRUST);
+                if entries.len() >= MAX_ENTRIES {
+                    entries.clear();
+                }
             }
             entries.insert(
                 crypto::sha256_hex(token),

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::ProviderError;
 use super::oauth2::Endpoints;
+use super::text::html_to_plain;
 
 /// Google's OAuth 2 endpoints: a refresh token every time (`access_type=offline` with
 /// `prompt=consent`), earlier grants kept.
@@ -55,7 +56,8 @@ pub fn classify(name: &str, status: u16, body: &str) -> Option<ProviderError> {
         .first()
         .map(|d| d.reason.as_str())
         .unwrap_or_default();
-    let message = super::error::truncate(&strip_tags(&failure.message), 300);
+    // Google's messages may hold HTML links.
+    let message = super::error::truncate(&html_to_plain(&failure.message), 300);
     Some(match reason {
         "quotaExceeded" => ProviderError::RetryLater {
             message: format!(
@@ -79,21 +81,6 @@ pub fn classify(name: &str, status: u16, body: &str) -> Option<ProviderError> {
         _ if status == 401 => ProviderError::RefreshNeeded(message),
         _ => return None,
     })
-}
-
-/// Google's messages may hold HTML links.
-fn strip_tags(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut inside = false;
-    for c in text.chars() {
-        match c {
-            '<' => inside = true,
-            '>' => inside = false,
-            c if !inside => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }
 
 /// The `n`th `weekday` of a month (1-based).

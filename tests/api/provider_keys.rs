@@ -288,20 +288,7 @@ async fn the_master_key_is_bound_to_its_database_and_another_one_is_refused() {
         "--client-secret",
         "bound-secret",
     ];
-    socialgate(
-        &data,
-        &url,
-        &[
-            "admin",
-            "create-user",
-            "--email",
-            "ops@example.com",
-            "--password",
-            "provisioned pw",
-            "--org",
-            "Acme",
-        ],
-    );
+    socialgate(&data, &url, &crate::cli::CREATE_OPS);
     socialgate(&data, &url, &credentials_args);
     assert!(data.join("secret.key").exists());
 
