@@ -113,8 +113,7 @@ fn provisioned(
                 refresh_token: None,
                 expires_in: None,
             },
-            instance_url: None,
-            additional_settings: Vec::new(),
+            ..ConnectedAccount::default()
         };
         channels::upsert(
             &mut conn,

@@ -57,8 +57,7 @@ fn run(label: &str, database_url: &str, total: usize, workers: usize) -> anyhow:
                 refresh_token: None,
                 expires_in: None,
             },
-            instance_url: None,
-            additional_settings: Vec::new(),
+            ..ConnectedAccount::default()
         };
         let channel = channels::upsert(
             &mut conn,

@@ -182,6 +182,9 @@ pub struct ProviderConfig {
     /// The `LinkedIn-Version` (YYYYMM) sent to LinkedIn's versioned API
     /// (`SOCIALGATE_LINKEDIN_VERSION`); LinkedIn switches each version off after about a year.
     pub linkedin_version: String,
+    /// Whether the LinkedIn app has `r_basicprofile` (`SOCIALGATE_LINKEDIN_BASIC_PROFILE`):
+    /// then it is asked for too, and a member's public profile name (`vanityName`) is read.
+    pub linkedin_basic_profile: bool,
 }
 
 /// The LinkedIn API version used unless `SOCIALGATE_LINKEDIN_VERSION` says otherwise.
@@ -499,9 +502,14 @@ fn provider_config(
             v.to_owned()
         }
     };
+    let linkedin_basic_profile = match var("SOCIALGATE_LINKEDIN_BASIC_PROFILE") {
+        None => false,
+        Some(v) => parse_bool("SOCIALGATE_LINKEDIN_BASIC_PROFILE", &v)?,
+    };
     Ok(ProviderConfig {
         sandbox,
         linkedin_version,
+        linkedin_basic_profile,
         env_credentials,
         env,
         callback_prefix,

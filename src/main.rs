@@ -132,7 +132,25 @@ fn missing_database(config: &Config) -> Option<String> {
     ))
 }
 
+/// glibc gives threads that allocate at the same time arenas of their own (up to eight per
+/// core) and hands their freed pages back to the system only now and then: under the soak's
+/// load, resident memory on SQLite kept rising (194 to 248 MiB over 12 minutes) where with two
+/// arenas it stays flat at about 125 MiB. `MALLOC_ARENA_MAX` in the environment still wins.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_malloc_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: the first thing `main` does, before any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}
+
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     let _ = dotenvy::dotenv();
     let config = match Config::from_env() {

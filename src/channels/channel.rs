@@ -154,7 +154,7 @@ pub fn upsert(
         .map(|t| keys.seal(t));
     let additional =
         serde_json::to_string(&account.additional_settings).unwrap_or_else(|_| "[]".into());
-    let between = provider.info().between_steps;
+    let between = provider.info().between_steps && !account.picked;
     crate::db::write_transaction(conn, |conn| {
         let existing: Option<String> = integrations::table
             .filter(integrations::organization_id.eq(org_id))

@@ -107,6 +107,36 @@ pub async fn start(state: &AppState, request: StartRequest) -> Result<String, St
 }
 
 /// `GET {prefix}/integrations/social/{provider}`: the network sends the user back here.
+/// What to tell the user when the network sent an error back instead of a code: a denial (the
+/// user said no, or a known cause such as Google's Testing mode), or the network's own reason.
+fn refusal(
+    info: &providers::ProviderInfo,
+    error: Option<&str>,
+    description: Option<&str>,
+) -> String {
+    let name = info.name;
+    let said = description
+        .or(error)
+        .map(|d| crate::providers::error::truncate(d, 300));
+    match (error, said) {
+        (Some("unauthorized_scope_error" | "invalid_scope"), Some(said)) => format!(
+            "{name} was not connected: the app is not allowed a permission socialgate asks for ({said}). Add the product that grants it to the app in {name}'s developer console, then connect again."
+        ),
+        (Some(e), Some(said))
+            if !e.starts_with("access_denied") && !e.starts_with("user_cancelled") =>
+        {
+            format!("{name} was not connected: {said}.")
+        }
+        _ if !info.denied.is_empty() => {
+            format!(
+                "{name} was not connected: access was denied. {}",
+                info.denied
+            )
+        }
+        _ => format!("{name} was not connected: access was denied."),
+    }
+}
+
 async fn callback(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -131,12 +161,11 @@ async fn callback(
     if param("error").is_some() || param("denied").is_some() {
         let hash = flow.state_hash.clone();
         state.db.run(move |conn| flow::consume(conn, &hash)).await?;
-        let info = provider.info();
-        let mut message = format!("{} was not connected: access was denied.", info.name);
-        if !info.denied.is_empty() {
-            message = format!("{message} {}", info.denied);
-        }
-        return pages::message(StatusCode::OK, "Connection cancelled", &message);
+        return pages::message(
+            StatusCode::OK,
+            "Connection cancelled",
+            &refusal(provider.info(), param("error"), param("error_description")),
+        );
     }
     let Some(code) = param("code").or(param("oauth_verifier")) else {
         return problem(

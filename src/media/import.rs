@@ -94,25 +94,17 @@ pub async fn keep(
     created
 }
 
-/// The extensions `upload-from-url` accepts (before any query string).
-const URL_EXTENSIONS: [&str; 6] = [".png", ".jpg", ".jpeg", ".gif", ".webp", ".mp4"];
-
-/// Fetches a public image or MP4 video (through the SSRF guard) into the organization's library.
+/// Fetches a public image, MP4 video or PDF document (through the SSRF guard) into the
+/// organization's library.
 pub async fn from_url(at: Library<'_>, org: String, url: &str) -> Result<Media, AppError> {
-    let bare = url
-        .split(['?', '#'])
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let Some(ext) = URL_EXTENSIONS.iter().find(|e| bare.ends_with(*e)) else {
+    let (Some(ext), Some(kind)) = (super::extension_of(url), super::kind_of_path(url)) else {
         return Err(unsupported());
     };
-    let video = *ext == ".mp4";
     let limits = Limits {
-        max_bytes: if video {
-            200 * 1024 * 1024
-        } else {
-            max_size("image/png")
+        max_bytes: match kind {
+            "video" => 200 * 1024 * 1024,
+            "document" => max_size("application/pdf"),
+            _ => max_size("image/png"),
         },
         timeout: std::time::Duration::from_secs(30),
         trusted: at.config.fetch_trusted.clone(),

@@ -22,10 +22,13 @@ pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// The type of an upload by its magic number: the images Postiz accepts (png, jpeg, gif, webp,
-/// avif, bmp, tiff) and MP4 video. Anything else is refused.
+/// avif, bmp, tiff), MP4 video and PDF documents. Anything else is refused.
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     if let Some(image) = sniff_image(bytes) {
         return Some(image);
+    }
+    if bytes.starts_with(b"%PDF-") {
+        return Some("application/pdf");
     }
     if bytes.starts_with(b"BM") && bytes.len() >= 14 {
         return Some("image/bmp");
@@ -55,17 +58,44 @@ pub fn extension(content_type: &str) -> &'static str {
         "image/bmp" => "bmp",
         "image/tiff" => "tiff",
         "video/mp4" => "mp4",
+        "application/pdf" => "pdf",
         _ => "bin",
     }
 }
 
-/// The largest upload of this type: 10 MB for images, 1 GB for video (Postiz's limits).
+/// The largest upload of this type: 10 MB for images, 1 GB for video (Postiz's limits), 100 MB
+/// for a PDF document (LinkedIn's).
 pub fn max_size(content_type: &str) -> u64 {
     if content_type.starts_with("video/") {
         1024 * 1024 * 1024
+    } else if content_type == "application/pdf" {
+        100 * 1024 * 1024
     } else {
         10 * 1024 * 1024
     }
+}
+
+/// The extensions a post's media path may end in.
+pub const EXTENSIONS: [&str; 7] = [".png", ".jpg", ".jpeg", ".gif", ".webp", ".mp4", ".pdf"];
+
+/// What a post's medium is by its path's extension (query and fragment ignored): `image`,
+/// `video` or `document`; `None` for an extension posts do not take.
+pub fn kind_of_path(path: &str) -> Option<&'static str> {
+    match extension_of(path)? {
+        ".mp4" => Some("video"),
+        ".pdf" => Some("document"),
+        _ => Some("image"),
+    }
+}
+
+/// Which of `EXTENSIONS` a path ends in (query and fragment ignored).
+pub fn extension_of(path: &str) -> Option<&'static str> {
+    let bare = path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    EXTENSIONS.iter().find(|e| bare.ends_with(*e)).copied()
 }
 
 /// An image's width and height from its header (PNG, JPEG, GIF, WebP), when it can be read.
@@ -169,7 +199,11 @@ mod tests {
         );
         assert_eq!(super::sniff(b"\0\0\0\x14ftypqt  \0\0\0\0"), None);
         assert_eq!(super::sniff(b"II*\0\x08\0\0\0"), Some("image/tiff"));
-        assert_eq!(super::sniff(b"%PDF-1.7"), None);
+        assert_eq!(super::sniff(b"%PDF-1.7"), Some("application/pdf"));
+        assert_eq!(super::kind_of_path("/u/a.PDF?x=1"), Some("document"));
+        assert_eq!(super::kind_of_path("https://h/v.mp4#t"), Some("video"));
+        assert_eq!(super::kind_of_path("https://h/p.jpeg"), Some("image"));
+        assert_eq!(super::kind_of_path("https://h/p.pdf.exe"), None);
     }
 
     #[test]

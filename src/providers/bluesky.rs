@@ -33,6 +33,7 @@ static INFO: ProviderInfo = ProviderInfo {
         max: 4,
         video: false,
         video_alone: false,
+        documents: false,
     },
     logo: include_str!("../../static/logos/bluesky.svg"),
     ..ProviderInfo::DEFAULT

@@ -44,6 +44,7 @@ static INFO: ProviderInfo = ProviderInfo {
         max: 10,
         video: true,
         video_alone: true,
+        documents: false,
     },
     settings: SettingsSpec::of::<FacebookSettings>(),
     fetches_media: true,

@@ -15,7 +15,7 @@ use super::oauth2::{Endpoints, TokenGrant};
 use super::{
     Analytics, AnalyticsPoint, AnalyticsSeries, ConnectedAccount, Connecting, EnvCredentials,
     MediaRules, On, Pacing, Page, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo,
-    Published, RefreshPolicy, Result, SettingsSpec, display_name, google, medium, settings,
+    Published, RefreshPolicy, Result, SettingsSpec, google, medium, settings,
 };
 
 pub struct Gmb;
@@ -198,6 +198,7 @@ static INFO: ProviderInfo = ProviderInfo {
         max: 1,
         video: true,
         video_alone: true,
+        documents: false,
     },
     settings: SettingsSpec::of::<GmbSettings>(),
     fetches_media: true,
@@ -274,25 +275,7 @@ impl Provider for Gmb {
     }
 
     async fn account(&self, c: &Connecting<'_>, grant: TokenGrant) -> Result<ConnectedAccount> {
-        let me: Value = Api::new(
-            self,
-            c.ctx,
-            "https://openidconnect.googleapis.com",
-            Auth::Bearer(&grant.access_token),
-        )
-        .get("/v1/userinfo")
-        .read()
-        .await?;
-        let id = me["sub"]
-            .as_str()
-            .ok_or_else(|| ProviderError::BadBody("Google sent no account id".into()))?;
-        Ok(ConnectedAccount {
-            internal_id: id.to_owned(),
-            name: display_name(me["name"].as_str(), me["email"].as_str(), "Google account"),
-            picture: me["picture"].as_str().map(str::to_owned),
-            tokens: grant.into(),
-            ..ConnectedAccount::default()
-        })
+        google::account(self, c, grant).await
     }
 
     async fn pages(&self, on: &On<'_>) -> Result<Vec<Page>> {

@@ -8,9 +8,10 @@ use std::time::Duration;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike, Utc, Weekday};
 use serde::Deserialize;
 
-use super::ProviderError;
-use super::oauth2::Endpoints;
+use super::api::{Api, Auth};
+use super::oauth2::{Endpoints, TokenGrant};
 use super::text::html_to_plain;
+use super::{ConnectedAccount, Connecting, Provider, ProviderError, display_name};
 
 /// Google's OAuth 2 endpoints: a refresh token every time (`access_type=offline` with
 /// `prompt=consent`), earlier grants kept.
@@ -25,6 +26,34 @@ pub const fn login() -> Endpoints {
         ],
         ..Endpoints::DEFAULT
     }
+}
+
+/// The Google account behind fresh tokens (OpenID Connect `userinfo`), as the channel that
+/// waits while its user picks what to publish to (a location, one of several YouTube channels).
+pub async fn account(
+    provider: &dyn Provider,
+    c: &Connecting<'_>,
+    grant: TokenGrant,
+) -> super::Result<ConnectedAccount> {
+    let me: serde_json::Value = Api::new(
+        provider,
+        c.ctx,
+        "https://openidconnect.googleapis.com",
+        Auth::Bearer(&grant.access_token),
+    )
+    .get("/v1/userinfo")
+    .read()
+    .await?;
+    let id = me["sub"]
+        .as_str()
+        .ok_or_else(|| ProviderError::BadBody("Google sent no account id".into()))?;
+    Ok(ConnectedAccount {
+        internal_id: id.to_owned(),
+        name: display_name(me["name"].as_str(), me["email"].as_str(), "Google account"),
+        picture: me["picture"].as_str().map(str::to_owned),
+        tokens: grant.into(),
+        ..ConnectedAccount::default()
+    })
 }
 
 /// What the user is told when Google sends them back with access denied.

@@ -41,7 +41,14 @@ pub fn classify(
     retry_after: Option<Duration>,
 ) -> ProviderError {
     if let Some(kind) = provider.classify(status.as_u16(), body) {
-        return kind;
+        // A wait the platform states in `Retry-After` is kept when it is the longer one.
+        return match kind {
+            ProviderError::RetryLater { message, after } => ProviderError::RetryLater {
+                message,
+                after: after.max(retry_after),
+            },
+            other => other,
+        };
     }
     let short = truncate(body, 2000);
     if status == StatusCode::TOO_MANY_REQUESTS

@@ -277,6 +277,7 @@ pub(super) static INFO: ProviderInfo = ProviderInfo {
         max: 10,
         video: true,
         video_alone: false,
+        documents: false,
     },
     settings: SettingsSpec::of::<InstagramSettings>(),
     pending: PendingChecks {

@@ -44,12 +44,12 @@ struct LinkedInSettings {
     /// Post several images as one swipeable document (a PDF socialgate builds)
     #[serde(default)]
     post_as_images_carousel: bool,
-    /// The document's title when posting images as a carousel
+    /// The document's title: of a carousel, or of a PDF posted as it is
     #[serde(default)]
     carousel_name: Option<String>,
 }
 
-const RULES: &str = "LinkedIn posts have at most 3,000 characters, up to 20 pictures or one video.";
+const RULES: &str = "LinkedIn posts have at most 3,000 characters, up to 20 pictures, one video or one PDF document.";
 
 static INFO: ProviderInfo = ProviderInfo {
     identifier: "linkedin",
@@ -72,6 +72,7 @@ static INFO: ProviderInfo = ProviderInfo {
         max: 20,
         video: true,
         video_alone: true,
+        documents: true,
     },
     settings: SettingsSpec::of::<LinkedInSettings>(),
     pending: PendingChecks {
@@ -523,13 +524,28 @@ impl Provider for LinkedIn {
         Ok(())
     }
 
+    fn scopes(&self, config: &crate::config::Config) -> Vec<&'static str> {
+        let mut scopes = self.info.scopes.to_vec();
+        if !self.page && config.providers.linkedin_basic_profile {
+            scopes.push("r_basicprofile");
+        }
+        scopes
+    }
+
     async fn account(&self, c: &Connecting<'_>, grant: TokenGrant) -> Result<ConnectedAccount> {
         let api = Api::of(self, c.ctx, Auth::Bearer(&grant.access_token));
         let me: UserInfo = api.get("/v2/userinfo").read().await?;
+        // With r_basicprofile, the public profile name (linkedin.com/in/<vanityName>).
+        let mut username = None;
+        if !self.page && c.ctx.config.providers.linkedin_basic_profile {
+            let profile: Value = api.get("/v2/me").read().await?;
+            username = profile["vanityName"].as_str().map(str::to_owned);
+        }
         Ok(ConnectedAccount {
             name: display_name(me.name.as_deref(), None, "LinkedIn member"),
             internal_id: me.sub,
             picture: me.picture,
+            username,
             tokens: grant.into(),
             ..ConnectedAccount::default()
         })
@@ -583,8 +599,26 @@ impl Provider for LinkedIn {
             "isReshareDisabledByAuthor": false,
         });
         let alt = |i: usize| post.media[i].alt.clone().unwrap_or_default();
+        let title = settings
+            .carousel_name
+            .as_deref()
+            .filter(|t| !t.trim().is_empty());
         match media.as_slice() {
             [] => {}
+            [document] if document.kind == MediaKind::Document => {
+                let urn = self
+                    .upload(
+                        &rest,
+                        "documents",
+                        &author,
+                        document.body().await?,
+                        document.mime,
+                    )
+                    .await?;
+                body["content"] = json!({ "media": {
+                    "title": title.unwrap_or(&document.file_name), "id": urn,
+                }});
+            }
             [video] if video.kind == MediaKind::Video => {
                 let urn = self.video(on.ctx, &rest, &author, video).await?;
                 body["content"] = json!({ "media": { "title": video.file_name, "id": urn } });
@@ -593,9 +627,8 @@ impl Provider for LinkedIn {
             }
             images if settings.post_as_images_carousel => {
                 let urn = self.carousel(&rest, &author, images).await?;
-                let title = settings.carousel_name.filter(|t| !t.trim().is_empty());
                 body["content"] = json!({ "media": {
-                    "title": title.as_deref().unwrap_or("Carousel"), "id": urn,
+                    "title": title.unwrap_or("Carousel"), "id": urn,
                 }});
             }
             [image] => {

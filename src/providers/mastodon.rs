@@ -37,6 +37,7 @@ static INFO: ProviderInfo = ProviderInfo {
         max: 4,
         video: true,
         video_alone: false,
+        documents: false,
     },
     logo: include_str!("../../static/logos/mastodon.svg"),
     ..ProviderInfo::DEFAULT

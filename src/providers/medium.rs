@@ -11,11 +11,12 @@ use super::http::transport_error;
 use super::{Ctx, ProviderError, Result};
 use crate::media::guard::{self, FetchError};
 
-/// Image or video, decided from the bytes.
+/// Image, video or (PDF) document, decided from the bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MediaKind {
     Image,
     Video,
+    Document,
 }
 
 /// One medium, ready to be sent.
@@ -77,13 +78,13 @@ impl Medium {
             .map_err(|e| unreadable(path, e))?;
         medium.mime = crate::media::sniff(&head[..n]).ok_or_else(|| {
             ProviderError::BadBody(format!(
-                "the media {path} is not a supported image or video"
+                "the media {path} is not a supported image, video or PDF document"
             ))
         })?;
-        medium.kind = if medium.mime.starts_with("video/") {
-            MediaKind::Video
-        } else {
-            MediaKind::Image
+        medium.kind = match medium.mime {
+            "application/pdf" => MediaKind::Document,
+            video if video.starts_with("video/") => MediaKind::Video,
+            _ => MediaKind::Image,
         };
         Ok(medium)
     }

@@ -84,6 +84,8 @@ pub struct MediaRules {
     pub video: bool,
     /// Whether a video must be the post's only medium (X).
     pub video_alone: bool,
+    /// Whether a PDF document is taken (alone, one per post: LinkedIn).
+    pub documents: bool,
 }
 
 impl MediaRules {
@@ -92,10 +94,20 @@ impl MediaRules {
         max: usize::MAX,
         video: true,
         video_alone: false,
+        documents: false,
     };
 
     /// Checks one post's media; the message names the network's rule.
     pub fn check(&self, name: &str, media: &[MediaItem]) -> Result<(), String> {
+        let documents = media.iter().filter(|m| m.kind == "document").count();
+        if documents > 0 && !self.documents {
+            return Err(format!("{name} takes no PDF documents"));
+        }
+        if documents > 0 && media.len() > 1 {
+            return Err(format!(
+                "{name} takes a PDF document alone: one per post, without pictures or video"
+            ));
+        }
         let videos = media.iter().filter(|m| m.kind == "video").count();
         let broken = media.len() > self.max
             || (!self.video && videos > 0)
@@ -144,7 +156,8 @@ pub struct ProviderInfo {
     pub max_length: usize,
     /// Publishes allowed at once across every instance (Postiz's `maxConcurrentJob`).
     pub max_concurrent_jobs: u32,
-    /// Whether a page or account pick follows authentication.
+    /// Whether a page or account pick follows authentication (unless the account comes
+    /// `picked`).
     pub between_steps: bool,
     pub refresh: RefreshPolicy,
     /// Whether connecting needs app credentials (a client id and secret).
@@ -356,6 +369,9 @@ pub struct ConnectedAccount {
     pub tokens: Tokens,
     pub instance_url: Option<String>,
     pub additional_settings: Vec<AdditionalSetting>,
+    /// A between-steps network that picks only among several (YouTube): this account is
+    /// already the one to publish to, and no pick follows.
+    pub picked: bool,
 }
 
 /// A channel's tokens, in the clear (only in memory).
@@ -417,7 +433,7 @@ impl ChannelAuth {
 /// One medium attached to a post.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MediaItem {
-    /// `image` or `video`.
+    /// `image`, `video` or `document` (a PDF), as `media::kind_of_path` tells.
     #[serde(rename = "type", default = "image_kind")]
     pub kind: String,
     pub path: String,
@@ -549,6 +565,12 @@ pub struct On<'a> {
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     fn info(&self) -> &'static ProviderInfo;
+
+    /// The scopes asked for when connecting: `info().scopes`, plus any this installation's
+    /// settings add (LinkedIn's `r_basicprofile`). Only `info().scopes` must be granted.
+    fn scopes(&self, _config: &crate::config::Config) -> Vec<&'static str> {
+        self.info().scopes.to_vec()
+    }
 
     /// The longest text a post may have, given the channel's flags.
     fn max_length(&self, _additional: &[AdditionalSetting]) -> usize {

@@ -194,10 +194,9 @@ impl OAuth2<'_> {
         }
     }
 
-    fn scope(&self) -> String {
+    fn scope(&self, ctx: &Ctx<'_>) -> String {
         self.provider
-            .info()
-            .scopes
+            .scopes(ctx.config)
             .join(self.endpoints.scope_separator)
     }
 
@@ -217,7 +216,7 @@ impl OAuth2<'_> {
                 .append_pair(ep.client_id_param, &self.app.client_id)
                 .append_pair("redirect_uri", callback)
                 .append_pair("state", state);
-            let scope = self.scope();
+            let scope = self.scope(ctx);
             if !scope.is_empty() {
                 q.append_pair("scope", &scope);
             }
@@ -242,7 +241,7 @@ impl OAuth2<'_> {
         code: &str,
         verifier: Option<&str>,
     ) -> Result<TokenGrant> {
-        let scope = self.scope();
+        let scope = self.scope(ctx);
         let mut form = vec![
             ("grant_type", "authorization_code"),
             ("code", code),

@@ -50,6 +50,7 @@ static INFO: ProviderInfo = ProviderInfo {
         max: 20,
         video: true,
         video_alone: false,
+        documents: false,
     },
     pending: PendingChecks {
         every_seconds: 10,

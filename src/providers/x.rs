@@ -45,6 +45,7 @@ static INFO: ProviderInfo = ProviderInfo {
         max: 4,
         video: true,
         video_alone: true,
+        documents: false,
     },
     logo: include_str!("../../static/logos/x.svg"),
     ..ProviderInfo::DEFAULT
@@ -140,6 +141,9 @@ async fn upload(api: &Api<'_>, medium: &Medium, alt: Option<&str>) -> Result<Str
         (_, "image/gif") => "tweet_gif",
         (MediaKind::Video, _) => "tweet_video",
         (MediaKind::Image, _) => "tweet_image",
+        (MediaKind::Document, _) => {
+            return Err(ProviderError::BadBody("X takes no PDF documents".into()));
+        }
     };
     let init: Data<Upload> = api
         .post("/2/media/upload/initialize")

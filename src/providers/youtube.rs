@@ -14,8 +14,8 @@ use super::medium::{MediaKind, Medium};
 use super::oauth2::{Endpoints, TokenGrant};
 use super::{
     Analytics, AnalyticsPoint, AnalyticsSeries, ConnectedAccount, Connecting, EnvCredentials,
-    MediaRules, On, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo, Published,
-    RefreshPolicy, Result, SettingsSpec, google, settings,
+    MediaRules, On, Page, PostDetails, PostOutcome, Provider, ProviderError, ProviderInfo,
+    Published, RefreshPolicy, Result, SettingsSpec, Tokens, google, settings,
 };
 
 pub struct YouTube;
@@ -135,9 +135,13 @@ static INFO: ProviderInfo = ProviderInfo {
         max: 1,
         video: true,
         video_alone: true,
+        documents: false,
     },
     settings: SettingsSpec::of::<YouTubeSettings>(),
     denied: google::DENIED,
+    // Only when the Google account has several channels.
+    between_steps: true,
+    no_pages: "This Google account has no YouTube channel: create one on youtube.com, then connect again.",
     ..ProviderInfo::DEFAULT
 };
 
@@ -163,6 +167,34 @@ struct Snippet {
     custom_url: Option<String>,
     #[serde(default)]
     thumbnails: Value,
+}
+
+/// The channels of the account behind a token (`mine=true`).
+async fn channels(api: &Api<'_>) -> Result<Vec<Channel>> {
+    let channels: Channels = api
+        .get("/youtube/v3/channels")
+        .query(&[("part", "snippet,statistics"), ("mine", "true")])
+        .read()
+        .await?;
+    Ok(channels.items)
+}
+
+impl Channel {
+    /// The channel as the account a channel of ours publishes to.
+    fn account(self, tokens: Tokens) -> ConnectedAccount {
+        let picture = self.snippet.thumbnails["default"]["url"]
+            .as_str()
+            .map(str::to_owned);
+        ConnectedAccount {
+            internal_id: self.id,
+            name: self.snippet.title,
+            picture,
+            username: self.snippet.custom_url,
+            tokens,
+            picked: true,
+            ..ConnectedAccount::default()
+        }
+    }
 }
 
 /// Where an upload stands, from a 308's `Range: bytes=0-N` (nothing stored without one).
@@ -323,8 +355,10 @@ impl YouTube {
         let (start, end) = (start.to_string(), end.to_string());
         let metrics = "views,estimatedMinutesWatched,likes,subscribersGained";
         let filter = video.map(|v| format!("video=={v}"));
+        // The picked channel by its id (`MINE` would be the token's default channel).
+        let channel = format!("channel=={}", on.auth.internal_id);
         let mut query = vec![
-            ("ids", "channel==MINE"),
+            ("ids", channel.as_str()),
             ("startDate", start.as_str()),
             ("endDate", end.as_str()),
             ("metrics", metrics),
@@ -392,27 +426,44 @@ impl Provider for YouTube {
 
     async fn account(&self, c: &Connecting<'_>, grant: TokenGrant) -> Result<ConnectedAccount> {
         let api = Api::of(self, c.ctx, Auth::Bearer(&grant.access_token));
-        let channels: Channels = api
-            .get("/youtube/v3/channels")
-            .query(&[("part", "snippet,statistics"), ("mine", "true")])
-            .read()
-            .await?;
-        let Some(channel) = channels.items.into_iter().next() else {
-            return Err(ProviderError::BadBody(
+        let mut channels = channels(&api).await?;
+        match channels.len() {
+            0 => Err(ProviderError::BadBody(
                 "this Google account has no YouTube channel: create one on youtube.com, then connect again".into(),
-            ));
-        };
-        let picture = channel.snippet.thumbnails["default"]["url"]
-            .as_str()
-            .map(str::to_owned);
-        Ok(ConnectedAccount {
-            internal_id: channel.id,
-            name: channel.snippet.title,
-            picture,
-            username: channel.snippet.custom_url,
-            tokens: grant.into(),
-            ..ConnectedAccount::default()
-        })
+            )),
+            1 => Ok(channels.remove(0).account(grant.into())),
+            // Several: the Google account waits while its user picks one.
+            _ => google::account(self, c, grant).await,
+        }
+    }
+
+    async fn pages(&self, on: &On<'_>) -> Result<Vec<Page>> {
+        let channels = channels(&self.api(on)).await?;
+        Ok(channels
+            .into_iter()
+            .map(|c| {
+                let account = c.account(Tokens::default());
+                Page {
+                    id: account.internal_id,
+                    name: account.name,
+                    picture: account.picture,
+                    username: account.username,
+                }
+            })
+            .collect())
+    }
+
+    async fn pick_page(&self, on: &On<'_>, page_id: &str) -> Result<ConnectedAccount> {
+        channels(&self.api(on))
+            .await?
+            .into_iter()
+            .find(|c| c.id == page_id)
+            .map(|c| c.account(on.auth.tokens()))
+            .ok_or_else(|| {
+                ProviderError::BadBody(format!(
+                    "this Google account has no YouTube channel {page_id:?}"
+                ))
+            })
     }
 
     async fn publish(&self, on: &On<'_>, post: &PostDetails) -> Result<PostOutcome> {

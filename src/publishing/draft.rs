@@ -64,8 +64,6 @@ pub fn sanitize(html: &str) -> String {
         .to_string()
 }
 
-const MEDIA_EXTENSIONS: [&str; 6] = [".png", ".jpg", ".jpeg", ".gif", ".webp", ".mp4"];
-
 /// Reads a date as Postiz clients send it: ISO 8601 with an offset, or without one (UTC).
 pub fn parse_date(s: &str) -> Option<NaiveDateTime> {
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
@@ -117,19 +115,14 @@ fn media_of(config: &Config, image: &Value, at: &str) -> Result<Vec<MediaItem>, 
                     "{at}.image.{i} must have an id and a path"
                 )));
             };
-            let bare = path.split('?').next().unwrap_or(path).to_ascii_lowercase();
-            if !MEDIA_EXTENSIONS.iter().any(|e| bare.ends_with(e)) {
+            let Some(kind) = crate::media::kind_of_path(path) else {
                 return Err(Invalid::field(format!(
-                    "{at}.image.{i}.path must end in .png, .jpg, .jpeg, .gif, .webp or .mp4"
+                    "{at}.image.{i}.path must end in .png, .jpg, .jpeg, .gif, .webp, .mp4 or .pdf"
                 )));
-            }
+            };
             let _ = id;
             Ok(MediaItem {
-                kind: if bare.ends_with(".mp4") {
-                    "video".into()
-                } else {
-                    "image".into()
-                },
+                kind: kind.into(),
                 path: path.to_owned(),
                 alt: m.get("alt").and_then(Value::as_str).map(str::to_owned),
                 thumbnail: m

@@ -727,18 +727,8 @@ impl<'a> Publish<'a> {
             .into_iter()
             .filter_map(|m| {
                 let path = m["path"].as_str()?.to_owned();
-                let video = path
-                    .split('?')
-                    .next()
-                    .unwrap_or("")
-                    .to_ascii_lowercase()
-                    .ends_with(".mp4");
                 Some(MediaItem {
-                    kind: if video {
-                        "video".into()
-                    } else {
-                        "image".into()
-                    },
+                    kind: crate::media::kind_of_path(&path).unwrap_or("image").into(),
                     path,
                     alt: m["alt"].as_str().map(str::to_owned),
                     thumbnail: m["thumbnail"].as_str().map(str::to_owned),

@@ -13,16 +13,22 @@ async fn uploads_are_typed_by_their_bytes_and_limited_in_size() {
     let app = spawn_app().await;
     let Tenant { key, .. } = app.tenant("ada@example.com").await;
 
-    // A PDF named like a picture.
+    // A ZIP archive named like a picture.
     let (status, body) = app
         .upload(
             &key,
             "cat.png",
-            b"%PDF-1.7 not an image at all, really".to_vec(),
+            b"PK\x03\x04\x14\0\0\0\x08\0 not an image at all, really".to_vec(),
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body, json!({ "msg": "Unsupported file type." }));
+    // A PDF named like a picture: kept as the document it is.
+    let (status, body) = app
+        .upload(&key, "cat.png", b"%PDF-1.7\n%%EOF\n".to_vec())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body["path"].as_str().unwrap().ends_with(".pdf"), "{body}");
     // An image over 10 MB.
     let mut big = PNG.to_vec();
     big.resize(10 * 1024 * 1024 + 1, 0);

@@ -41,8 +41,7 @@ async fn two_channels(app: &TestApp) -> TwoChannels {
                     refresh_token: None,
                     expires_in: None,
                 },
-                instance_url: None,
-                additional_settings: Vec::new(),
+                ..ConnectedAccount::default()
             };
             channels::upsert(
                 conn,
@@ -210,7 +209,7 @@ async fn scheduled_and_draft_posts_with_comments_and_media_across_two_channels()
         (
             json!({ "type": "schedule", "shortLink": false, "date": in_an_hour(), "tags": [],
                  "posts": [{ "integration": { "id": first }, "value": [{ "content": "a", "image": [{ "id": "m", "path": "https://cdn.example/evil.svg" }] }] }] }),
-            "posts.0.value.0.image.0.path must end in .png, .jpg, .jpeg, .gif, .webp or .mp4",
+            "posts.0.value.0.image.0.path must end in .png, .jpg, .jpeg, .gif, .webp, .mp4 or .pdf",
         ),
     ] {
         let (status, body) = app.api_send(Method::POST, &key, "/posts", Some(bad)).await;

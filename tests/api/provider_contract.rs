@@ -6,14 +6,15 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use socialgate::channels;
-use socialgate::providers::{ProviderError, Published, Thread};
+use socialgate::providers::{MediaItem, ProviderError, Published, Thread};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::fakes::{
-    PNG, bluesky, facebook, image, instagram, linkedin, mastodon, sketch, threads, trusted, x,
+    PNG, bluesky, facebook, gmb, image, instagram, linkedin, mastodon, sketch, threads, trusted, x,
+    youtube,
 };
 use crate::helpers::{Tenant, TestApp, client, spawn_app_with};
 
@@ -37,6 +38,21 @@ trait Network: Sized {
     fn revoked() -> ResponseTemplate;
     /// Whether a refused token is renewed (else the user must reconnect).
     const RENEWS_TOKENS: bool;
+    /// The media of the first post: by default the picture the fake serves at `/files/cat.png`.
+    async fn media(&self, _app: &TestApp, _tenant: &Tenant) -> Vec<MediaItem> {
+        vec![image(
+            &format!("{}/files/cat.png", self.server().uri()),
+            Some("a cat"),
+        )]
+    }
+    /// Whether a post may go out without media (else every post carries the same media).
+    const TEXT_ONLY: bool = true;
+    /// Whether the network takes a reply to a post (a comment).
+    const REPLIES: bool = true;
+    /// The post settings every post carries.
+    fn settings() -> Value {
+        json!({})
+    }
 }
 
 /// An id for each post, a different one for a reply (its body names what it answers).
@@ -68,23 +84,36 @@ async fn run<N: Network>() {
     network.accept_posts().await;
 
     // Publish with media, then a reply in its thread.
-    let cat = image(
-        &format!("{}/files/cat.png", network.server().uri()),
-        Some("a cat"),
-    );
+    let media = network.media(&app, &tenant).await;
+    let later = if N::TEXT_ONLY { vec![] } else { media.clone() };
+    let post = |channel: socialgate::channels::Channel, text: &'static str| {
+        let (app, later) = (&app, later.clone());
+        async move {
+            app.publish_with(&channel, text, later, N::settings(), None)
+                .await
+        }
+    };
     let root: Published = app
-        .publish(&channel, "Hello from the contract", vec![cat], None)
+        .publish_with(
+            &channel,
+            "Hello from the contract",
+            media,
+            N::settings(),
+            None,
+        )
         .await
         .expect("a post with media goes out");
-    let thread = Thread {
-        root: root.clone(),
-        parent: root.clone(),
-    };
-    let reply = app
-        .publish(&channel, "And a reply", vec![], Some(&thread))
-        .await
-        .expect("a reply goes out");
-    assert_ne!(reply.id, root.id, "the reply is a post of its own");
+    if N::REPLIES {
+        let thread = Thread {
+            root: root.clone(),
+            parent: root.clone(),
+        };
+        let reply = app
+            .publish(&channel, "And a reply", vec![], Some(&thread))
+            .await
+            .expect("a reply goes out");
+        assert_ne!(reply.id, root.id, "the reply is a post of its own");
+    }
 
     // A rate limit: retry later, when the platform says.
     once(
@@ -95,7 +124,7 @@ async fn run<N: Network>() {
             .set_body_json(json!({ "error": "Too Many Requests" })),
     )
     .await;
-    let limited = app.publish(&channel, "too soon", vec![], None).await;
+    let limited = post(channel.clone(), "too soon").await;
     assert!(
         matches!(
             &limited,
@@ -106,9 +135,7 @@ async fn run<N: Network>() {
 
     // A refused token: renewed where the network can, else the user must reconnect.
     once(&network, N::PUBLISH_PATH, N::refused_token()).await;
-    let refused = app
-        .publish(&channel, "with an old token", vec![], None)
-        .await;
+    let refused = post(channel.clone(), "with an old token").await;
     assert!(
         matches!(&refused, Err(ProviderError::RefreshNeeded(_))),
         "{refused:?}"
@@ -117,7 +144,7 @@ async fn run<N: Network>() {
     if N::RENEWS_TOKENS {
         renewed.expect("the token is renewed");
         let channel = app.channel(&tenant.org, &id).await;
-        app.publish(&channel, "with a new token", vec![], None)
+        post(channel, "with a new token")
             .await
             .expect("the renewed token publishes");
     } else {
@@ -127,9 +154,7 @@ async fn run<N: Network>() {
     // A revoked account: the channel needs reconnecting.
     once(&network, N::PUBLISH_PATH, N::revoked()).await;
     let channel = app.channel(&tenant.org, &id).await;
-    let revoked = app
-        .publish(&channel, "after revocation", vec![], None)
-        .await;
+    let revoked = post(channel, "after revocation").await;
     assert!(
         matches!(
             &revoked,
@@ -171,8 +196,90 @@ contract!(
     instagram_standalone_keeps_the_network_contract: InstagramStandalone,
     linkedin_keeps_the_network_contract: LinkedIn,
     linkedin_page_keeps_the_network_contract: LinkedInPage,
+    youtube_keeps_the_network_contract: YouTube,
+    gmb_keeps_the_network_contract: Gmb,
     a_network_built_from_the_kit_keeps_the_network_contract: Sketch,
 );
+
+/// ada's channel; every post is a video.
+struct YouTube(MockServer);
+
+impl Network for YouTube {
+    async fn start() -> Self {
+        YouTube(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![("SOCIALGATE_PROVIDER_HOSTS", youtube::hosts(&self.0))]
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        youtube::connect(app, &tenant.key, &tenant.org, &self.0).await
+    }
+    async fn accept_posts(&self) {
+        let seen = youtube::Upload::default();
+        for token in ["ya29.one", "ya29.two"] {
+            youtube::mount_upload_at(&self.0, token, None, seen.clone()).await;
+        }
+    }
+    async fn media(&self, app: &TestApp, tenant: &Tenant) -> Vec<MediaItem> {
+        let (status, video) = app
+            .upload(&tenant.key, "clip.mp4", youtube::mp4(300_000))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{video}");
+        vec![youtube::video_item(&video["path"])]
+    }
+    const TEXT_ONLY: bool = false;
+    const REPLIES: bool = false;
+    fn settings() -> Value {
+        json!({ "title": "From the contract" })
+    }
+    const PUBLISH_PATH: &'static str = "/upload/youtube/v3/videos";
+    fn refused_token() -> ResponseTemplate {
+        youtube::error(401, "global", "authError", "Invalid Credentials")
+    }
+    fn revoked() -> ResponseTemplate {
+        youtube::error(401, "global", "authError", "Invalid Credentials")
+    }
+    const RENEWS_TOKENS: bool = true;
+}
+
+/// Bo's Bakery; no comments on local posts.
+struct Gmb(MockServer);
+
+impl Network for Gmb {
+    async fn start() -> Self {
+        Gmb(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("SOCIALGATE_PROVIDER_HOSTS", gmb::hosts(&self.0)),
+            ("SOCIALGATE_FETCH_TRUSTED_HOSTS", trusted(&self.0)),
+        ]
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        gmb::connect(app, &tenant.key, &tenant.org, &self.0).await
+    }
+    async fn accept_posts(&self) {
+        gmb::mount_posts(&self.0).await;
+    }
+    const REPLIES: bool = false;
+    const PUBLISH_PATH: &'static str = "/v4/accounts/111/locations/987/localPosts";
+    fn refused_token() -> ResponseTemplate {
+        ResponseTemplate::new(401).set_body_json(json!({ "error": {
+            "code": 401, "status": "UNAUTHENTICATED",
+            "message": "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential."
+        }}))
+    }
+    fn revoked() -> ResponseTemplate {
+        Self::refused_token()
+    }
+    const RENEWS_TOKENS: bool = true;
+}
 
 /// ada's profile, or with `PAGE` the Acme page she administers.
 struct LinkedInOf<const PAGE: bool>(MockServer);

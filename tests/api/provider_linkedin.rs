@@ -293,3 +293,112 @@ async fn pictures_become_one_carousel_document_built_here() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert!(answer.to_string().contains("JPEG or PNG"), "{answer}");
 }
+
+#[actix_web::test]
+async fn an_uploaded_pdf_is_posted_as_a_document_and_refused_where_documents_are_not_taken() {
+    let (app, server, org, key, id) = ada_on("linkedin", &[]).await;
+    let seen = linkedin::mount_publishing(&server, "urn:li:person:ada-sub").await;
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+    let (status, uploaded) = app.upload(&key, "report.pdf", pdf.to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{uploaded}");
+    let path = uploaded["path"].as_str().unwrap().to_owned();
+    assert!(path.ends_with(".pdf"), "{path}");
+    let item = || json!({ "id": uploaded["id"], "path": path });
+    let post = |integration: &str, image: Vec<Value>| {
+        json!({ "type": "schedule", "date": "2031-01-01T00:00:00Z", "shortLink": false, "tags": [],
+            "posts": [{ "integration": { "id": integration }, "settings": {},
+                "value": [{ "content": "Our report", "image": image }] }] })
+    };
+    // Written: accepted for LinkedIn alone, never beside a picture, nor for another network.
+    let (status, answer) = app
+        .api_send(
+            reqwest::Method::POST,
+            &key,
+            "/posts",
+            Some(post(&id, vec![item()])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let picture = json!({ "id": "p", "path": format!("{}/files/cat.png", server.uri()) });
+    let sandbox = app.connect_sandbox(&key).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.refuses_posts(
+        &key,
+        vec![
+            (post(&id, vec![item(), picture]), "PDF document alone"),
+            (post(&sandbox, vec![item()]), "no PDF documents"),
+        ],
+    )
+    .await;
+
+    // Published: uploaded through the Documents API, posted with its file name as title.
+    let channel = app.channel(&org, &id).await;
+    let media = vec![MediaItem {
+        kind: "document".into(),
+        path: path.clone(),
+        alt: None,
+        thumbnail: None,
+        dimensions: None,
+    }];
+    app.publish_with(&channel, "Our report", media, json!({}), None)
+        .await
+        .unwrap();
+    let documents = seen.documents.lock().unwrap().clone();
+    assert_eq!(documents, vec![pdf.to_vec()], "the PDF as uploaded");
+    let posts = seen.posts.lock().unwrap().clone();
+    let name = path.rsplit('/').next().unwrap();
+    assert_eq!(
+        posts[0]["content"],
+        json!({ "media": { "title": name, "id": "urn:li:document:D4D10AQHr" } })
+    );
+}
+
+#[actix_web::test]
+async fn with_basic_profile_on_the_scope_is_asked_and_the_public_profile_name_kept() {
+    let (app, _server, _org, key, id) =
+        ada_on("linkedin", &[("SOCIALGATE_LINKEDIN_BASIC_PROFILE", "true")]).await;
+    let (_, list) = app.api_get(&key, "/integrations").await;
+    let channel = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(channel["profile"], "ada-lovelace", "{channel}");
+}
+
+#[actix_web::test]
+async fn a_scope_the_app_lacks_is_explained_on_the_page_the_user_lands_on() {
+    let server = MockServer::start().await;
+    let hosts = linkedin::hosts(&server);
+    let app = spawn_app_with(&[
+        ("SOCIALGATE_PROVIDER_HOSTS", hosts.as_str()),
+        ("SOCIALGATE_LINKEDIN_BASIC_PROFILE", "on"),
+    ])
+    .await;
+    let tenant = app.tenant("ada@example.com").await;
+    app.set_credentials(&tenant.org, "linkedin", "li-id", "li-secret", None)
+        .await;
+    let url = app.connect_url(&tenant.key, "linkedin").await;
+    let scope = crate::helpers::query_param(&url, "scope").unwrap();
+    assert_eq!(scope, "openid profile w_member_social r_basicprofile");
+    let state = crate::helpers::query_param(&url, "state").unwrap();
+    let page = crate::helpers::client()
+        .get(app.url(&format!(
+            "/postiz/integrations/social/linkedin?error=unauthorized_scope_error&error_description=Scope+%22r_basicprofile%22+is+not+authorized+for+your+application&state={state}"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("not allowed a permission") && page.contains("r_basicprofile"),
+        "{page}"
+    );
+    assert!(page.contains("developer console"), "{page}");
+}

@@ -6,11 +6,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::Digest;
 use socialgate::channels;
-use socialgate::providers::{MediaItem, ProviderError};
+use socialgate::providers::ProviderError;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer};
 
-use crate::fakes::youtube::{self, error};
+use crate::fakes::youtube::{self, error, mp4, video_item};
 use crate::helpers::{TestApp, client, spawn_app_with};
 
 async fn ada() -> (TestApp, MockServer, String, String, String) {
@@ -20,23 +20,6 @@ async fn ada() -> (TestApp, MockServer, String, String, String) {
     let tenant = app.tenant("ada@example.com").await;
     let id = youtube::connect(&app, &tenant.key, &tenant.org, &server).await;
     (app, server, tenant.org, tenant.key, id)
-}
-
-/// An MP4 of `len` bytes (the header is what the type check reads).
-fn mp4(len: usize) -> Vec<u8> {
-    let mut video = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
-    video.extend((0..len - video.len()).map(|i| (i % 251) as u8));
-    video
-}
-
-fn video_item(path: &Value) -> MediaItem {
-    MediaItem {
-        kind: "video".into(),
-        path: path.as_str().unwrap().to_owned(),
-        alt: None,
-        thumbnail: None,
-        dimensions: None,
-    }
 }
 
 #[actix_web::test]
@@ -67,7 +50,7 @@ async fn a_video_goes_up_resumably_and_resumes_where_youtube_stopped() {
     assert_eq!(published.id, "vid-1");
     assert_eq!(published.url, "https://www.youtube.com/watch?v=vid-1");
 
-    let kept = seen.bytes.lock().unwrap().clone();
+    let kept = seen.first();
     assert_eq!(
         sha2::Sha256::digest(&kept),
         sha2::Sha256::digest(&bytes),
@@ -94,6 +77,48 @@ async fn a_video_goes_up_resumably_and_resumes_where_youtube_stopped() {
             "status": { "privacyStatus": "unlisted", "selfDeclaredMadeForKids": false } })
     );
     assert_eq!(*seen.thumbnails.lock().unwrap(), 1);
+}
+
+#[actix_web::test]
+async fn a_connection_dropped_mid_chunk_resumes_from_the_bytes_youtube_kept() {
+    let (app, server, org, key, id) = ada().await;
+    let seen = youtube::Upload::default();
+    let host = youtube::Dropping::start(&seen, 300 * 1024).await;
+    youtube::mount_upload_at(&server, "ya29.one", Some(host.uri.clone()), seen.clone()).await;
+    let bytes = mp4(socialgate::providers::youtube::CHUNK + 700_000);
+    let (_, video) = app.upload(&key, "launch.mp4", bytes.clone()).await;
+    let channel = app.channel(&org, &id).await;
+    let published = app
+        .publish_with(
+            &channel,
+            "What we built",
+            vec![video_item(&video["path"])],
+            json!({ "title": "Our launch" }),
+            None,
+        )
+        .await
+        .expect("the upload survives the dropped connection");
+    assert_eq!(published.id, "vid-1");
+    assert_eq!(
+        *host.dropped.lock().unwrap(),
+        1,
+        "the connection was dropped once"
+    );
+    assert_eq!(
+        sha2::Sha256::digest(seen.first()),
+        sha2::Sha256::digest(&bytes),
+        "YouTube has the whole video, once"
+    );
+    let (chunk, total) = (socialgate::providers::youtube::CHUNK, bytes.len());
+    assert_eq!(
+        seen.ranges.lock().unwrap().clone(),
+        vec![
+            format!("bytes 0-{}/{total}", chunk - 1),
+            format!("bytes {chunk}-{}/{total}", total - 1),
+            format!("bytes */{total}"),
+            format!("bytes {}-{}/{total}", chunk + 256 * 1024, total - 1),
+        ]
+    );
 }
 
 #[actix_web::test]
@@ -154,7 +179,7 @@ async fn analytics_come_from_youtube_analytics_day_by_day() {
     let (app, server, _org, key, id) = ada().await;
     Mock::given(method("GET"))
         .and(path("/v2/reports"))
-        .and(query_param("ids", "channel==MINE"))
+        .and(query_param("ids", "channel==UC-ada"))
         .and(query_param("dimensions", "day"))
         .and(query_param("metrics", "views,estimatedMinutesWatched,likes,subscribersGained"))
         .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(json!({
@@ -234,4 +259,60 @@ async fn access_blocked_by_google_explains_the_test_users_fix() {
     let page = r.text().await.unwrap();
     assert!(page.contains("Test users"), "{page}");
     assert!(page.contains("Access blocked"), "{page}");
+}
+
+#[actix_web::test]
+async fn a_google_account_with_several_channels_picks_the_one_to_publish_to() {
+    let server = MockServer::start().await;
+    let hosts = youtube::hosts(&server);
+    let app = spawn_app_with(&[("SOCIALGATE_PROVIDER_HOSTS", hosts.as_str())]).await;
+    let tenant = app.tenant("ada@example.com").await;
+    app.set_credentials(&tenant.org, "youtube", "yt-id", "yt-secret", None)
+        .await;
+    let channel = |id: &str, title: &str| {
+        json!({ "kind": "youtube#channel", "id": id,
+            "snippet": { "title": title, "thumbnails": { "default": { "url": format!("https://yt3.ggpht.com/{id}") } } } })
+    };
+    Mock::given(method("GET"))
+        .and(path("/youtube/v3/channels"))
+        .and(query_param("mine", "true"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(json!({
+            "kind": "youtube#channelListResponse",
+            "items": [channel("UC-ada", "Ada's Channel"), channel("UC-lab", "Ada's Lab")]
+        })))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/userinfo"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(json!({
+            "sub": "1180", "name": "Ada Lovelace", "email": "ada@example.com"
+        })))
+        .mount(&server)
+        .await;
+    let url = app.connect_url(&tenant.key, "youtube").await;
+    youtube::mount_login(
+        &server,
+        &crate::helpers::query_param(&url, "scope").unwrap(),
+    )
+    .await;
+    let state = crate::helpers::query_param(&url, "state").unwrap();
+    let person = client();
+    let r = person
+        .get(app.url(&format!(
+            "/postiz/integrations/social/youtube?code=yt-code&state={state}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    let html = crate::fakes::facebook::pick_page(&app, &person, r, "youtube", "UC-lab").await;
+    assert!(html.contains("s Channel") && html.contains("s Lab"), "{html}");
+    let (_, list) = app.api_get(&tenant.key, "/integrations").await;
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["name"], "Ada's Lab");
+    let id = list[0]["id"].as_str().unwrap();
+    let picked = app.channel(&tenant.org, id).await;
+    assert!(!picked.in_between_steps);
+    assert_eq!(app.channel_auth(&picked).await.internal_id, "UC-lab");
 }

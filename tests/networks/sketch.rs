@@ -33,6 +33,7 @@ static INFO: ProviderInfo = ProviderInfo {
         max: 4,
         video: true,
         video_alone: false,
+        ..MediaRules::ANY
     },
     settings: SettingsSpec::of::<SketchSettings>(),
     pending: PendingChecks {

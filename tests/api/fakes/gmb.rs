@@ -26,10 +26,10 @@ pub fn hosts(server: &MockServer) -> String {
 fn bearer(req: &Request) -> bool {
     req.headers
         .get("authorization")
-        .is_some_and(|v| v == "Bearer ya29.gmb")
+        .is_some_and(|v| v == "Bearer ya29.gmb" || v == "Bearer ya29.gmb2")
 }
 
-/// The code `gmb-code` is worth `ya29.gmb`; bo manages Bo's Bakery (`accounts/111/locations/987`).
+/// The code `gmb-code` is worth `ya29.gmb` (its refresh token renews to `ya29.gmb2`); bo manages Bo's Bakery (`accounts/111/locations/987`).
 pub async fn mount_login(server: &MockServer, scope: &str) {
     Mock::given(method("POST"))
         .and(path("/token"))
@@ -42,6 +42,18 @@ pub async fn mount_login(server: &MockServer, scope: &str) {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "access_token": "ya29.gmb", "expires_in": 3599, "refresh_token": "1//gmb-refresh",
             "scope": scope, "token_type": "Bearer"
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(|req: &Request| {
+            form_has(req, "grant_type", "refresh_token")
+                && form_has(req, "refresh_token", "1//gmb-refresh")
+                && form_has(req, "client_secret", "gmb-secret")
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "ya29.gmb2", "expires_in": 3599, "scope": scope, "token_type": "Bearer"
         })))
         .mount(server)
         .await;

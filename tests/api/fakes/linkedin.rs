@@ -71,6 +71,26 @@ pub async fn mount_login(server: &MockServer, network: &str, scope: &str) {
         })))
         .mount(server)
         .await;
+    // The member's basic profile, with r_basicprofile only.
+    let basic = scope.split(',').any(|s| s == "r_basicprofile");
+    Mock::given(method("GET"))
+        .and(path("/v2/me"))
+        .and(bearer)
+        .respond_with(if basic {
+            ResponseTemplate::new(200).set_body_json(json!({
+                "id": "yrZCpj2Z12", "localizedFirstName": "Ada", "localizedLastName": "Lovelace",
+                "vanityName": "ada-lovelace", "localizedHeadline": "Analyst"
+            }))
+        } else {
+            error(
+                403,
+                "ACCESS_DENIED",
+                100,
+                "Not enough permissions to access: me.GET.NO_VERSION",
+            )
+        })
+        .mount(server)
+        .await;
 }
 
 /// Refuses what LinkedIn refuses on every versioned call: a missing protocol header (400) or a
