@@ -158,7 +158,10 @@ fn main() -> ExitCode {
         Err(e) => return fail(e, 2),
     };
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| telemetry::DEFAULT_FILTER.to_owned());
-    telemetry::init(config.log_format, &filter, std::io::stderr);
+    // Lines are written by a thread of their own, off the request path; what is still queued
+    // is written when `_log` is dropped at the end of `main`.
+    let (writer, _log) = telemetry::off_the_request_path(std::io::stderr());
+    telemetry::init(config.log_format, &filter, writer);
 
     match cli.command.unwrap_or(Command::Serve { production: false }) {
         Command::Serve { production } => {

@@ -306,7 +306,10 @@ async fn a_google_account_with_several_channels_picks_the_one_to_publish_to() {
         .await
         .unwrap();
     let html = crate::fakes::facebook::pick_page(&app, &person, r, "youtube", "UC-lab").await;
-    assert!(html.contains("s Channel") && html.contains("s Lab"), "{html}");
+    assert!(
+        html.contains("s Channel") && html.contains("s Lab"),
+        "{html}"
+    );
     let (_, list) = app.api_get(&tenant.key, "/integrations").await;
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 1, "{list:?}");
