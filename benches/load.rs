@@ -10,6 +10,23 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// Runs `f` on a new PostgreSQL database made next to the one `admin` names (its role must be
+/// allowed to create databases), dropped afterwards whatever `f` answered.
+pub fn on_scratch_postgres(
+    admin: &str,
+    f: impl FnOnce(&str) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    let name = format!("sg_bench_{}", std::process::id());
+    let mut conn = diesel::PgConnection::establish(admin)?;
+    conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))?;
+    let (base, _) = admin.rsplit_once('/').unwrap_or((admin, ""));
+    let result = f(&format!("{base}/{name}"));
+    conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
+    result
+}
+
 /// Reads one response (headers, then `Content-Length` bytes) into `buf`; returns the status.
 pub async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> anyhow::Result<u16> {
     buf.clear();

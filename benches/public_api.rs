@@ -15,8 +15,6 @@ use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use diesel::Connection;
-use diesel::connection::SimpleConnection;
 use socialgate::accounts::api_keys;
 use socialgate::accounts::users::{self, NewUserOrg};
 use socialgate::channels;
@@ -266,14 +264,9 @@ fn main() -> anyhow::Result<()> {
         concurrency,
     )?;
     if let Ok(admin) = std::env::var("BENCH_DATABASE_URL") {
-        let name = format!("sg_bench_{}", std::process::id());
-        let mut conn = diesel::PgConnection::establish(&admin)?;
-        conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))?;
-        let (base, _) = admin.rsplit_once('/').unwrap_or((admin.as_str(), ""));
-        let url = format!("{base}/{name}");
-        let result = run("PostgreSQL", &url, total, concurrency);
-        conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
-        result?;
+        load::on_scratch_postgres(&admin, |url| {
+            run("PostgreSQL", url, total, concurrency).map(drop)
+        })?;
     } else {
         println!("(set BENCH_DATABASE_URL=postgres://… to measure PostgreSQL too)");
     }

@@ -11,8 +11,6 @@
 
 use std::time::{Duration, Instant};
 
-use diesel::Connection;
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::json;
 use socialgate::accounts::users::{self, NewUserOrg};
@@ -166,13 +164,7 @@ fn main() -> anyhow::Result<()> {
         1,
     )?;
     if let Ok(admin) = std::env::var("BENCH_DATABASE_URL") {
-        let name = format!("sg_bench_pub_{}", std::process::id());
-        let mut conn = diesel::PgConnection::establish(&admin)?;
-        conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))?;
-        let (base, _) = admin.rsplit_once('/').unwrap_or((admin.as_str(), ""));
-        let result = run("PostgreSQL, 3 workers", &format!("{base}/{name}"), total, 3);
-        conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
-        result?;
+        load::on_scratch_postgres(&admin, |url| run("PostgreSQL, 3 workers", url, total, 3))?;
     } else {
         println!("(set BENCH_DATABASE_URL=postgres://… to measure PostgreSQL with three workers)");
     }

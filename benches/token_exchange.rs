@@ -77,15 +77,31 @@ fn main() -> anyhow::Result<()> {
     let exchanges = env_usize("EXCHANGES", 20_000);
     let concurrency = env_usize("CONCURRENCY", 64);
     let dir = tempfile::tempdir()?;
+    println!("== SQLite");
+    let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
+    run(&sqlite, dir.path(), exchanges, concurrency)?;
+    match std::env::var("BENCH_DATABASE_URL") {
+        Ok(admin) => {
+            println!("== PostgreSQL");
+            load::on_scratch_postgres(&admin, |url| run(url, dir.path(), exchanges, concurrency))
+        }
+        Err(_) => {
+            println!("(set BENCH_DATABASE_URL=postgres://… to measure PostgreSQL too)");
+            Ok(())
+        }
+    }
+}
+
+/// Every measurement on the database `database_url`.
+fn run(
+    database_url: &str,
+    dir: &std::path::Path,
+    exchanges: usize,
+    concurrency: usize,
+) -> anyhow::Result<()> {
     let vars = [
-        (
-            "DATABASE_URL".to_owned(),
-            format!("sqlite://{}", dir.path().join("bench.db").display()),
-        ),
-        (
-            "SOCIALGATE_DATA_DIR".to_owned(),
-            dir.path().display().to_string(),
-        ),
+        ("DATABASE_URL".to_owned(), database_url.to_owned()),
+        ("SOCIALGATE_DATA_DIR".to_owned(), dir.display().to_string()),
         // Thousands of requests a minute on one token: the rate limit must not answer them.
         ("SOCIALGATE_API_RATE".to_owned(), "100000000".to_owned()),
     ];

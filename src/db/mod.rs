@@ -5,6 +5,7 @@ pub mod lane;
 pub mod revocations;
 pub mod schema;
 
+use std::cell::Cell;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -107,9 +108,38 @@ impl ManageConnection for Manager {
             .map_err(r2d2::Error::QueryError)
     }
 
+    /// Whether the connection was found dead while it was out (`Db::run`): then the pool
+    /// drops it instead of handing it out again.
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+        DEAD.replace(false)
     }
+}
+
+thread_local! {
+    /// Set on the thread whose connection failed a statement and then a ping; read (and
+    /// cleared) when that connection goes back to the pool, on the same thread.
+    static DEAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// After a failed statement: whether the connection still answers. A PostgreSQL connection
+/// can die with its server or network; nothing is pinged before use, so this is where a dead
+/// one is noticed (and marked, so the pool drops it). An SQLite connection cannot die.
+fn still_alive(conn: &mut DbConn) -> bool {
+    let alive = match conn {
+        DbConn::Pg(c) => c.batch_execute("SELECT 1").is_ok(),
+        DbConn::Sqlite(_) => true,
+    };
+    if !alive {
+        DEAD.set(true);
+    }
+    alive
+}
+
+/// A PostgreSQL URL whose sessions do not wait for the disk at commit
+/// (`synchronous_commit=off`), for counters that are not worth a flush per request.
+fn relaxed_url(url: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-c%20synchronous_commit%3Doff")
 }
 
 /// The pool, shared by every request and job.
@@ -126,6 +156,9 @@ pub struct Db {
     signal: Option<Arc<revocations::Signal>>,
     /// SQLite: the shared lock that keeps a restore from replacing the file under us.
     _hold: Option<Arc<std::fs::File>>,
+    /// PostgreSQL: a few connections for the rate-limit counters, whose commits do not wait
+    /// for the disk (`count`).
+    counters: Option<(Pool<Manager>, Arc<Semaphore>)>,
 }
 
 /// A pooled connection.
@@ -167,13 +200,26 @@ impl Db {
         let backend = backend_of(url).map_err(DbError::Url)?;
         Self::prepare_sqlite_dir(backend, url)?;
         let max = if backend == DbBackend::Sqlite { 8 } else { 10 };
-        // A PostgreSQL connection can die with its server or network, so it is pinged before
-        // use; an SQLite file connection cannot, and the ping would be a query per request.
+        // Nothing is pinged before use (a query per checkout): a PostgreSQL connection found
+        // dead after a failed statement is dropped by the pool (`still_alive`).
         let builder = Pool::builder()
             .max_size(max)
             .min_idle(Some(1))
-            .test_on_check_out(backend == DbBackend::Postgres)
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(5));
+        let counters = match backend {
+            DbBackend::Postgres => {
+                let pool = Pool::builder()
+                    .max_size(COUNTER_CONNECTIONS)
+                    .min_idle(Some(0))
+                    .test_on_check_out(false)
+                    .connection_timeout(Duration::from_secs(5))
+                    .build_unchecked(Manager::new(backend, &relaxed_url(url.trim()))?);
+                let permits = Arc::new(Semaphore::new(COUNTER_CONNECTIONS as usize));
+                Some((pool, permits))
+            }
+            DbBackend::Sqlite => None,
+        };
         let hold = match backend {
             DbBackend::Sqlite => Some(Arc::new(backup::hold(url)?)),
             DbBackend::Postgres => None,
@@ -195,6 +241,7 @@ impl Db {
             url: url.trim().into(),
             signal,
             _hold: hold,
+            counters,
         })
     }
 
@@ -219,20 +266,33 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| E::from(DbError::Blocking))?;
-        let pool = self.pool.clone();
-        actix_web::rt::task::spawn_blocking(move || {
-            let _permit = permit;
-            let mut conn = pool.get().map_err(|e| E::from(DbError::Pool(e)))?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(|_| E::from(DbError::Blocking))?
+        on_pool(&self.pool, &self.permits, move |pool| checked(pool, f)).await
+    }
+
+    /// `run` for work that may run twice (reads, and writes that are the same when repeated):
+    /// when the connection turns out dead, `f` runs once more on a fresh one, so a database
+    /// restart costs no request an error.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: Fn(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        on_pool(&self.pool, &self.permits, move |pool| retried(pool, f)).await
+    }
+
+    /// Runs `f` on a connection for counters: on PostgreSQL one whose commits do not wait for
+    /// the disk (a crash may lose the last counts, nothing else); on SQLite as `run`.
+    pub async fn count<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: Fn(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        match &self.counters {
+            Some((pool, permits)) => on_pool(pool, permits, move |pool| retried(pool, f)).await,
+            None => self.read(f).await,
+        }
     }
 
     /// Runs `f` as a write transaction and returns its result once committed; `f`'s writes are
@@ -274,6 +334,75 @@ impl Db {
         let mut conn = self.get()?;
         migrate(&mut conn)
     }
+}
+
+/// How many connections the rate-limit counters have on PostgreSQL.
+const COUNTER_CONNECTIONS: u32 = 4;
+
+/// Waits for a permit, then runs `f` with `pool` on the blocking thread pool.
+async fn on_pool<T, E, F>(pool: &Pool<Manager>, permits: &Arc<Semaphore>, f: F) -> Result<T, E>
+where
+    F: FnOnce(&Pool<Manager>) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    let permit = permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| E::from(DbError::Blocking))?;
+    let pool = pool.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let _permit = permit;
+        f(&pool)
+    })
+    .await
+    .map_err(|_| E::from(DbError::Blocking))?
+}
+
+/// `checked`, and once more on a fresh connection when the first one turned out dead.
+fn retried<T, E, F>(pool: &Pool<Manager>, f: F) -> Result<T, E>
+where
+    F: Fn(&mut DbConn) -> Result<T, E>,
+    E: From<DbError>,
+{
+    let mut conn = pool.get().map_err(|e| E::from(DbError::Pool(e)))?;
+    let out = f(&mut conn);
+    if out.is_ok() || still_alive(&mut conn) {
+        return out;
+    }
+    // Back to the pool first, which drops it (`has_broken`). When the server went away, the
+    // other idle connections are dead too: each is checked before the one retry, and dropped.
+    drop(conn);
+    for _ in 0..=pool.max_size() {
+        let mut fresh = pool.get().map_err(|e| E::from(DbError::Pool(e)))?;
+        if still_alive(&mut fresh) {
+            return checked_on(&mut fresh, f);
+        }
+    }
+    checked(pool, f)
+}
+
+/// Runs `f` with a connection of `pool`; after a failure, checks the connection is alive.
+fn checked<T, E, F>(pool: &Pool<Manager>, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<DbError>,
+{
+    let mut conn = pool.get().map_err(|e| E::from(DbError::Pool(e)))?;
+    checked_on(&mut conn, f)
+}
+
+/// Runs `f` on `conn`; after a failure, checks the connection is alive.
+fn checked_on<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+{
+    let out = f(conn);
+    if out.is_err() {
+        still_alive(conn);
+    }
+    out
 }
 
 /// Applies the embedded migrations of the connection's backend and returns how many ran.

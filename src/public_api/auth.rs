@@ -83,7 +83,7 @@ pub async fn resolve(
                 let cache = state.clone();
                 state
                     .db
-                    .run(move |conn| cache.tokens.resolve(conn, &credential, signal))
+                    .read(move |conn| cache.tokens.resolve(conn, &credential, signal))
                     .await?
             }
         };
@@ -112,7 +112,7 @@ pub async fn resolve(
             let presented = credential.clone();
             let found = state
                 .db
-                .run(move |conn| api_keys::resolve(conn, &presented))
+                .read(move |conn| api_keys::resolve(conn, &presented))
                 .await?
                 .ok_or_else(|| AppError::Unauthorized("Invalid API key".into()))?;
             if single {

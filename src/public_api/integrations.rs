@@ -73,7 +73,7 @@ pub async fn list(
     }
     let body = state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let customers = channels::customers_of(conn, &org)?;
             let list = channels::list(conn, &org, group.as_deref())?;
             Ok::<_, AppError>(

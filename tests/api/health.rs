@@ -116,3 +116,40 @@ async fn bad_input_gets_a_4xx_never_a_500() {
     let r = c.get(app.url("/signin?next=%ZZ")).send().await.unwrap();
     assert!(r.status().as_u16() < 500, "{}", r.status());
 }
+
+/// PostgreSQL: connections are not pinged before use; when the server (or network) has dropped
+/// them, the next requests still succeed (the dead connection is noticed and replaced), and the
+/// rate limit keeps counting.
+#[actix_web::test]
+async fn requests_survive_connections_the_database_dropped() {
+    use diesel::{Connection, RunQueryDsl};
+    if !crate::helpers::on_postgres() {
+        return;
+    }
+    let app = spawn_app().await;
+    let tenant = app.tenant("dropped@example.com").await;
+    let (status, _) = app.api_get(&tenant.key, "/integrations").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut admin = diesel::PgConnection::establish(&app.state.config.database_url).unwrap();
+    let dropped = diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut admin)
+    .unwrap();
+    assert!(dropped > 0, "the server's connections were dropped");
+    for _ in 0..12 {
+        let (status, body) = app.api_get(&tenant.key, "/integrations").await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{body}: {}",
+            crate::helpers::logs()
+                .lines()
+                .rev()
+                .take(30)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}

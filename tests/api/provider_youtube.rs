@@ -22,6 +22,26 @@ async fn ada() -> (TestApp, MockServer, String, String, String) {
     (app, server, tenant.org, tenant.key, id)
 }
 
+/// YouTube has the whole video once: the second chunk was cut off after 256 KiB, socialgate
+/// asked where the upload stood and sent the rest from there.
+fn resumed_after_the_first_256_kib_of_the_second_chunk(seen: &youtube::Upload, bytes: &[u8]) {
+    assert_eq!(
+        sha2::Sha256::digest(seen.first()),
+        sha2::Sha256::digest(bytes),
+        "YouTube has the whole video, once"
+    );
+    let (chunk, total) = (socialgate::providers::youtube::CHUNK, bytes.len());
+    assert_eq!(
+        seen.ranges.lock().unwrap().clone(),
+        vec![
+            format!("bytes 0-{}/{total}", chunk - 1),
+            format!("bytes {chunk}-{}/{total}", total - 1),
+            format!("bytes */{total}"),
+            format!("bytes {}-{}/{total}", chunk + 256 * 1024, total - 1),
+        ]
+    );
+}
+
 #[actix_web::test]
 async fn a_video_goes_up_resumably_and_resumes_where_youtube_stopped() {
     let (app, server, org, key, id) = ada().await;
@@ -50,25 +70,7 @@ async fn a_video_goes_up_resumably_and_resumes_where_youtube_stopped() {
     assert_eq!(published.id, "vid-1");
     assert_eq!(published.url, "https://www.youtube.com/watch?v=vid-1");
 
-    let kept = seen.first();
-    assert_eq!(
-        sha2::Sha256::digest(&kept),
-        sha2::Sha256::digest(&bytes),
-        "YouTube has the whole video, once"
-    );
-    let chunk = socialgate::providers::youtube::CHUNK;
-    let total = bytes.len();
-    let ranges = seen.ranges.lock().unwrap().clone();
-    assert_eq!(
-        ranges,
-        vec![
-            format!("bytes 0-{}/{total}", chunk - 1),
-            format!("bytes {chunk}-{}/{total}", total - 1),
-            format!("bytes */{total}"),
-            // Resumed after the 256 KiB YouTube acknowledged.
-            format!("bytes {}-{}/{total}", chunk + 256 * 1024, total - 1),
-        ]
-    );
+    resumed_after_the_first_256_kib_of_the_second_chunk(&seen, &bytes);
     let metadata = seen.metadata.lock().unwrap().clone();
     assert_eq!(
         metadata,
@@ -104,21 +106,7 @@ async fn a_connection_dropped_mid_chunk_resumes_from_the_bytes_youtube_kept() {
         1,
         "the connection was dropped once"
     );
-    assert_eq!(
-        sha2::Sha256::digest(seen.first()),
-        sha2::Sha256::digest(&bytes),
-        "YouTube has the whole video, once"
-    );
-    let (chunk, total) = (socialgate::providers::youtube::CHUNK, bytes.len());
-    assert_eq!(
-        seen.ranges.lock().unwrap().clone(),
-        vec![
-            format!("bytes 0-{}/{total}", chunk - 1),
-            format!("bytes {chunk}-{}/{total}", total - 1),
-            format!("bytes */{total}"),
-            format!("bytes {}-{}/{total}", chunk + 256 * 1024, total - 1),
-        ]
-    );
+    resumed_after_the_first_256_kib_of_the_second_chunk(&seen, &bytes);
 }
 
 #[actix_web::test]
