@@ -106,7 +106,6 @@ pub async fn start(state: &AppState, request: StartRequest) -> Result<String, St
     Ok(started.url)
 }
 
-/// `GET {prefix}/integrations/social/{provider}`: the network sends the user back here.
 /// What to tell the user when the network sent an error back instead of a code: a denial (the
 /// user said no, or a known cause such as Google's Testing mode), or the network's own reason.
 fn refusal(
@@ -137,6 +136,7 @@ fn refusal(
     }
 }
 
+/// `GET {prefix}/integrations/social/{provider}`: the network sends the user back here.
 async fn callback(
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -282,7 +282,7 @@ impl Db {
     }
 
     /// Runs `f` on a connection for counters: on PostgreSQL one whose commits do not wait for
-    /// the disk (a crash may lose the last counts, nothing else); on SQLite as `run`.
+    /// the disk (a crash may lose the last counts, nothing else); on SQLite as `read`.
     pub async fn count<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: Fn(&mut DbConn) -> Result<T, E> + Send + 'static,
