@@ -66,11 +66,13 @@ pub fn list(conn: &mut DbConn, org_id: &str) -> Result<Vec<ApiKey>, AppError> {
         .load(conn)?)
 }
 
-/// Keys recently resolved by this process: key hash → (key id, organization id, when checked).
-/// Used only where this process is the database's one server (SQLite): a revocation here
-/// forgets the key at once, and an entry is checked against the database again after a minute.
-/// key hash → (key id, organization id, when checked)
-type Recent = std::collections::HashMap<String, (String, String, std::time::Instant)>;
+/// Keys recently resolved by this process, each with where credentials stood before its lookup
+/// (`Db::revocation_signal`). An entry is trusted while that still reads the same: on
+/// PostgreSQL a key revoked by any instance moves it (`db::notices`); on SQLite, whose signal
+/// follows tokens only, a revocation forgets the key here at once, and this process is the
+/// database's one server. After a minute the key is checked against the database again.
+/// key hash → (key id, organization id, signal, when checked)
+type Recent = std::collections::HashMap<String, (String, String, u64, std::time::Instant)>;
 
 static RECENT: std::sync::LazyLock<std::sync::Mutex<Recent>> =
     std::sync::LazyLock::new(Default::default);
@@ -78,36 +80,45 @@ static RECENT: std::sync::LazyLock<std::sync::Mutex<Recent>> =
 /// How long a remembered key is trusted before the database is asked again.
 const REMEMBER: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// The key's (id, organization) if this process resolved it within the last minute.
-pub fn recently_resolved(presented: &str) -> Option<(String, String)> {
+/// The key's (id, organization) if this process resolved it within the last minute and the
+/// signal (read just now) has not moved since.
+pub fn recently_resolved(presented: &str, signal: Option<u64>) -> Option<(String, String)> {
+    let signal = signal?;
     let hash = crypto::sha256_hex(presented);
     let recent = RECENT.lock().ok()?;
-    let (id, org, at) = recent.get(&hash)?;
-    (at.elapsed() < REMEMBER).then(|| (id.clone(), org.clone()))
+    let (id, org, then, at) = recent.get(&hash)?;
+    (*then == signal && at.elapsed() < REMEMBER).then(|| (id.clone(), org.clone()))
 }
 
-/// Remembers a key this process just resolved from the database.
-pub fn remember(presented: &str, id: &str, org: &str) {
+/// Remembers a key this process just resolved from the database, with the signal read before.
+pub fn remember(presented: &str, id: &str, org: &str, signal: Option<u64>) {
+    let Some(signal) = signal else { return };
     if let Ok(mut recent) = RECENT.lock() {
         if recent.len() > 10_000 {
-            recent.retain(|_, (_, _, at)| at.elapsed() < REMEMBER);
+            recent.retain(|_, (_, _, _, at)| at.elapsed() < REMEMBER);
         }
         recent.insert(
             crypto::sha256_hex(presented),
-            (id.to_owned(), org.to_owned(), std::time::Instant::now()),
+            (
+                id.to_owned(),
+                org.to_owned(),
+                signal,
+                std::time::Instant::now(),
+            ),
         );
     }
 }
 
 fn forget(key_id: &str) {
     if let Ok(mut recent) = RECENT.lock() {
-        recent.retain(|_, (id, _, _)| id != key_id);
+        recent.retain(|_, (id, _, _, _)| id != key_id);
     }
 }
 
 /// Revokes one of the organization's keys; it fails on the very next request.
 pub fn revoke(conn: &mut DbConn, org_id: &str, key_id: &str) -> Result<(), AppError> {
     forget(key_id);
+    crate::db::notices::ended_here();
     let n = diesel::update(
         api_keys::table
             .filter(api_keys::id.eq(key_id))

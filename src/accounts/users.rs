@@ -252,6 +252,7 @@ pub fn remove_member(conn: &mut DbConn, org_id: &str, user_id: &str) -> Result<(
                 ));
             }
         }
+        crate::db::notices::ended_here();
         diesel::delete(
             members::table
                 .filter(members::organization_id.eq(org_id))

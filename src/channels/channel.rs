@@ -12,24 +12,10 @@ use crate::db::{DbConn, now};
 use crate::error::AppError;
 use crate::providers::{AdditionalSetting, ChannelAuth, ConnectedAccount, Provider, Tokens};
 
-/// A counter per organization that moves whenever its channel list changes, so a process that
-/// is the database's one server (SQLite) can keep a rendered list until it does.
-static GENERATIONS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, u64>>> =
-    std::sync::LazyLock::new(Default::default);
-
-/// The organization's channel-list generation.
-pub fn generation(org_id: &str) -> u64 {
-    GENERATIONS
-        .lock()
-        .map(|g| g.get(org_id).copied().unwrap_or(0))
-        .unwrap_or(0)
-}
-
-/// Marks the organization's channel list changed (after the change is committed).
+/// Marks the organization's channel list changed, for the rendered lists this process keeps
+/// (other instances hear the trigger's notice, `db::notices`).
 fn changed(org_id: &str) {
-    if let Ok(mut g) = GENERATIONS.lock() {
-        *g.entry(org_id.to_owned()).or_insert(0) += 1;
-    }
+    crate::db::notices::channels_changed(org_id);
 }
 
 /// Posting slots of a new channel, in minutes after midnight UTC (Postiz's default).

@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod lane;
+pub mod notices;
 pub mod revocations;
 pub mod schema;
 
@@ -138,8 +139,13 @@ fn still_alive(conn: &mut DbConn) -> bool {
 /// A PostgreSQL URL whose sessions do not wait for the disk at commit
 /// (`synchronous_commit=off`), for counters that are not worth a flush per request.
 fn relaxed_url(url: &str) -> String {
+    with_parameter(url, "options=-c%20synchronous_commit%3Doff")
+}
+
+/// A PostgreSQL URL with one more query parameter.
+fn with_parameter(url: &str, parameter: &str) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}options=-c%20synchronous_commit%3Doff")
+    format!("{url}{separator}{parameter}")
 }
 
 /// The pool, shared by every request and job.
@@ -159,6 +165,8 @@ pub struct Db {
     /// PostgreSQL: a few connections for the rate-limit counters, whose commits do not wait
     /// for the disk (`count`).
     counters: Option<(Pool<Manager>, Arc<Semaphore>)>,
+    /// PostgreSQL: the change notices this process has heard (`notices.rs`).
+    heard: Option<Arc<notices::Heard>>,
 }
 
 /// A pooled connection.
@@ -226,6 +234,12 @@ impl Db {
         };
         let manager = Manager::new(backend, url)?;
         let signal = manager.signal.clone();
+        let heard = (backend == DbBackend::Postgres).then(|| {
+            notices::listen(&with_parameter(
+                url.trim(),
+                "application_name=socialgate-notices",
+            ))
+        });
         let pool = if check {
             builder
                 .build(manager)
@@ -242,6 +256,7 @@ impl Db {
             signal,
             _hold: hold,
             counters,
+            heard,
         })
     }
 
@@ -254,9 +269,23 @@ impl Db {
         Ok(self.pool.get()?)
     }
 
-    /// The revocation signal's value (SQLite; `None` on PostgreSQL or when unreadable).
+    /// Where credentials stand, for caches of resolved tokens and keys: SQLite's revocation
+    /// signal, or on PostgreSQL the credential notices heard. `None` means trust nothing.
     pub fn revocation_signal(&self) -> Option<u64> {
-        self.signal.as_ref()?.read()
+        match &self.heard {
+            Some(heard) => heard.credentials(),
+            None => self.signal.as_ref()?.read(),
+        }
+    }
+
+    /// Where the organization's channel list stands, for caches of it: `None` means trust
+    /// nothing (PostgreSQL while its change notices are not heard).
+    pub fn channels_generation(&self, org_id: &str) -> Option<(u64, u64)> {
+        let epoch = match &self.heard {
+            Some(heard) => heard.epoch()?,
+            None => 0,
+        };
+        Some((epoch, notices::channels_generation(org_id)))
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.
@@ -266,7 +295,19 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        on_pool(&self.pool, &self.permits, move |pool| checked(pool, f)).await
+        let heard = self.heard.clone();
+        on_pool(&self.pool, &self.permits, move |pool| {
+            let out = checked(pool, f);
+            // Committed (or undone, which costs a lookup): this process trusts nothing it
+            // resolved before; other instances hear the trigger's notice.
+            if notices::take_ended()
+                && let Some(heard) = heard
+            {
+                heard.credentials_moved();
+            }
+            out
+        })
+        .await
     }
 
     /// `run` for work that may run twice (reads, and writes that are the same when repeated):

@@ -350,6 +350,7 @@ pub fn rotate_secret(
 
 /// Revokes every token and pending code of the app.
 fn revoke_all_tokens(conn: &mut DbConn, app_id: &str) -> Result<(), AppError> {
+    crate::db::notices::ended_here();
     let now = now();
     diesel::update(
         oauth_tokens::table
@@ -373,6 +374,7 @@ pub fn delete(conn: &mut DbConn, org_id: &str, id: &str) -> Result<(), AppError>
     let app = get(conn, org_id, id)?;
     // Grants, pending requests and device codes reference the app, and codes and tokens their
     // grant, all `ON DELETE CASCADE`: one statement removes every trace.
+    crate::db::notices::ended_here();
     diesel::delete(oauth_apps::table.find(&app.id)).execute(conn)?;
     Ok(())
 }

@@ -201,6 +201,7 @@ pub fn exchange(
             if consumed.is_none() {
                 return Ok(Some(Err(())));
             }
+            crate::db::notices::ended_here();
             diesel::update(
                 oauth_tokens::table
                     .filter(oauth_tokens::code_id.eq(&row.id))

@@ -148,6 +148,7 @@ pub fn list_for_user(conn: &mut DbConn, user_id: &str) -> Result<Vec<ApprovedApp
 /// Revokes one of the user's grants: its tokens fail on the very next request and its pending
 /// codes and device approvals are void.
 pub fn revoke(conn: &mut DbConn, user_id: &str, grant_id: &str) -> Result<(), AppError> {
+    crate::db::notices::ended_here();
     conn.transaction(|conn| {
         let now = now();
         let n = diesel::update(

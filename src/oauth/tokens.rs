@@ -163,10 +163,10 @@ pub fn resolve(conn: &mut DbConn, token: &str) -> Result<Option<TokenInfo>, AppE
 }
 
 /// Tokens this server resolved lately, by SHA-256, each with the database's revocation signal
-/// as it read before the token's lookup (`db/revocations.rs`). An entry is trusted only while
-/// the signal still reads the same, so a revocation by any connection or process of ours refuses
-/// the token on the very next request; after a minute the token is looked up again, which also
-/// records its use. SQLite only: PostgreSQL has no signal, and every request asks the database.
+/// as it read before the token's lookup (`Db::revocation_signal`: SQLite's signal file,
+/// PostgreSQL's change notices). An entry is trusted only while the signal still reads the
+/// same, so a revocation by any connection or process of ours refuses the token on the very
+/// next request; after a minute the token is looked up again, which also records its use.
 #[derive(Default)]
 pub struct Cache {
     entries: Mutex<HashMap<String, (TokenInfo, u64, Instant)>>,
@@ -229,6 +229,7 @@ pub fn introspect(
 
 /// RFC 7009: revokes the token when it belongs to `app_id`; anything else changes nothing.
 pub fn revoke(conn: &mut DbConn, app_id: &str, token: &str) -> Result<(), AppError> {
+    crate::db::notices::ended_here();
     diesel::update(
         oauth_tokens::table
             .filter(oauth_tokens::token_hash.eq(crypto::sha256_hex(token)))

@@ -74,8 +74,8 @@ pub async fn resolve(
     path: &str,
 ) -> Result<Caller, AppError> {
     if credential.starts_with(tokens::PREFIX) {
-        // On SQLite, what was resolved a moment ago is reused while the revocation signal has
-        // not moved (`tokens::Cache`).
+        // What was resolved a moment ago is reused while no credential has ended since
+        // (`tokens::Cache`).
         let info = match state.tokens.get(&state.db, &credential) {
             Some(info) => Some(info),
             None => {
@@ -101,12 +101,9 @@ pub async fn resolve(
             },
         });
     }
-    // One server on SQLite: keys it resolved a moment ago need no database trip.
-    let single = state.db.backend() == crate::config::DbBackend::Sqlite;
-    let recent = single
-        .then(|| api_keys::recently_resolved(&credential))
-        .flatten();
-    let (id, organization_id) = match recent {
+    // Keys resolved a moment ago need no database trip while no credential has ended since.
+    let signal = state.db.revocation_signal();
+    let (id, organization_id) = match api_keys::recently_resolved(&credential, signal) {
         Some(found) => found,
         None => {
             let presented = credential.clone();
@@ -115,9 +112,7 @@ pub async fn resolve(
                 .read(move |conn| api_keys::resolve(conn, &presented))
                 .await?
                 .ok_or_else(|| AppError::Unauthorized("Invalid API key".into()))?;
-            if single {
-                api_keys::remember(&credential, &found.0, &found.1);
-            }
+            api_keys::remember(&credential, &found.0, &found.1, signal);
             found
         }
     };

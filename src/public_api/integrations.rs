@@ -39,10 +39,10 @@ pub struct GroupQuery {
     group: Option<String>,
 }
 
-/// Rendered channel lists by (organization, group), with the generation they were made at.
-/// Kept only where this process is the database's one server (SQLite).
+/// Rendered channel lists by (organization, group), with the generation they were made at
+/// (`Db::channels_generation`, which changes on every instance when the list changes).
 /// (organization, group) → (generation, JSON)
-type Rendered = std::collections::HashMap<(String, Option<String>), (u64, web::Bytes)>;
+type Rendered = std::collections::HashMap<(String, Option<String>), ((u64, u64), web::Bytes)>;
 
 static RENDERED: std::sync::LazyLock<std::sync::Mutex<Rendered>> =
     std::sync::LazyLock::new(Default::default);
@@ -56,11 +56,10 @@ pub async fn list(
     caller.require(Scope::IntegrationsRead)?;
     let org = caller.organization_id;
     let group = query.into_inner().group.filter(|g| !g.is_empty());
-    let single = state.db.backend() == crate::config::DbBackend::Sqlite;
     // Read before the database: a change after this makes the stored copy stale at once.
-    let generation = channels::generation(&org);
+    let generation = state.db.channels_generation(&org);
     let cache_key = (org.clone(), group.clone());
-    if single
+    if let Some(generation) = generation
         && let Some((made_at, body)) = RENDERED
             .lock()
             .ok()
@@ -84,7 +83,9 @@ pub async fn list(
         })
         .await?;
     let bytes = web::Bytes::from(serde_json::to_vec(&body).map_err(AppError::internal)?);
-    if single && let Ok(mut rendered) = RENDERED.lock() {
+    if let Some(generation) = generation
+        && let Ok(mut rendered) = RENDERED.lock()
+    {
         if rendered.len() > 10_000 {
             rendered.clear();
         }

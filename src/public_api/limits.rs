@@ -1,6 +1,8 @@
 //! Rate limits: every `/public/v1` request per credential per minute, `POST /posts` per
-//! organization per hour. Counters are fixed windows; on PostgreSQL they live in `api_rate` so
-//! they hold across instances, on SQLite (one instance) in memory.
+//! organization per hour. Counters are fixed windows. On SQLite (one instance) they live in
+//! memory. On PostgreSQL they live in `api_rate`, so they hold across instances, and each
+//! instance adds its own counts there in batches (`shared`): a request costs a statement only
+//! when its counter has not been brought up to date for a quarter of a second.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -114,46 +116,130 @@ struct Counter {
     window_started_at: NaiveDateTime,
 }
 
-fn in_database(
+/// Adds `delta` requests to the shared counter `key` (starting its window again when it has
+/// ended) and returns where it stands (PostgreSQL). One statement, on a counters connection
+/// (`Db::count`) whose commit does not wait for the disk: a counter is not worth a flush.
+fn add_shared(
     conn: &mut DbConn,
     key: &str,
+    delta: u32,
+    window: Duration,
+    at: NaiveDateTime,
+) -> Result<Counter, AppError> {
+    let delta = i32::try_from(delta).unwrap_or(i32::MAX);
+    let DbConn::Pg(c) = conn else {
+        return Err(AppError::internal(
+            "shared rate counters are kept on PostgreSQL only",
+        ));
+    };
+    Ok(diesel::sql_query(
+        "INSERT INTO api_rate (key, window_started_at, count) VALUES ($1, $2, $4) \
+         ON CONFLICT (key) DO UPDATE SET \
+           count = CASE WHEN api_rate.window_started_at <= $3 THEN $4 ELSE api_rate.count + $4 END, \
+           window_started_at = CASE WHEN api_rate.window_started_at <= $3 THEN $2 ELSE api_rate.window_started_at END \
+         RETURNING count, window_started_at",
+    )
+    .bind::<Text, _>(key)
+    .bind::<Timestamp, _>(at)
+    .bind::<Timestamp, _>(at - window)
+    .bind::<Integer, _>(delta)
+    .get_result(c)?)
+}
+
+/// This instance's view of a shared counter.
+struct Shared {
+    started: NaiveDateTime,
+    /// The count in `api_rate` when it was last read.
+    seen: u32,
+    /// This instance's requests since then, not yet added there.
+    pending: u32,
+    synced: Option<std::time::Instant>,
+    syncing: bool,
+}
+
+/// Shared counters by key. Keys name a credential's hash or an organization, unique across
+/// databases, so one map serves every `Db` of the process.
+static SHARED: LazyLock<Mutex<HashMap<String, Shared>>> = LazyLock::new(Default::default);
+
+/// How long this instance counts a key alone before adding its counts to the shared counter.
+/// Other instances' requests in that time are seen late; a refusal is never wrong, because
+/// `seen + pending` never exceeds the true count.
+const SYNC: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Counts one request against the shared counter `key` (PostgreSQL).
+async fn shared(
+    state: &AppState,
+    key: String,
     limit: u32,
     window: Duration,
 ) -> Result<Decision, AppError> {
     let at = now();
-    let counter: Counter = match conn {
-        // One statement on a counters connection (`Db::count`), whose commit does not wait
-        // for the disk: a counter is not worth a flush per request.
-        DbConn::Pg(c) => diesel::sql_query(
-            "INSERT INTO api_rate (key, window_started_at, count) VALUES ($1, $2, 1) \
-             ON CONFLICT (key) DO UPDATE SET \
-               count = CASE WHEN api_rate.window_started_at <= $3 THEN 1 ELSE api_rate.count + 1 END, \
-               window_started_at = CASE WHEN api_rate.window_started_at <= $3 THEN $2 ELSE api_rate.window_started_at END \
-             RETURNING count, window_started_at",
-        )
-        .bind::<Text, _>(key)
-        .bind::<Timestamp, _>(at)
-        .bind::<Timestamp, _>(at - window)
-        .get_result(c)?,
-        DbConn::Sqlite(c) => diesel::sql_query(
-            "INSERT INTO api_rate (key, window_started_at, count) VALUES (?1, ?2, 1) \
-             ON CONFLICT (key) DO UPDATE SET \
-               count = CASE WHEN api_rate.window_started_at <= ?3 THEN 1 ELSE api_rate.count + 1 END, \
-               window_started_at = CASE WHEN api_rate.window_started_at <= ?3 THEN ?2 ELSE api_rate.window_started_at END \
-             RETURNING count, window_started_at",
-        )
-        .bind::<Text, _>(key)
-        .bind::<Timestamp, _>(at)
-        .bind::<Timestamp, _>(at - window)
-        .get_result(c)?,
+    let delta = {
+        let mut map = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 50_000 {
+            map.retain(|_, c| c.started + window > at || c.syncing);
+        }
+        let c = map.entry(key.clone()).or_insert(Shared {
+            started: at,
+            seen: 0,
+            pending: 0,
+            synced: None,
+            syncing: false,
+        });
+        if c.started + window <= at && !c.syncing {
+            (c.started, c.seen, c.pending) = (at, 0, 0);
+        }
+        c.pending = c.pending.saturating_add(1);
+        let due = !c.syncing && c.synced.is_none_or(|t| t.elapsed() >= SYNC);
+        if !due {
+            return Ok(decide(
+                limit,
+                c.seen.saturating_add(c.pending),
+                c.started,
+                window,
+                at,
+            ));
+        }
+        c.syncing = true;
+        std::mem::take(&mut c.pending)
     };
-    Ok(decide(
-        limit,
-        counter.count.max(0) as u32,
-        counter.window_started_at,
-        window,
-        at,
-    ))
+    let counted = {
+        let key = key.clone();
+        state
+            .db
+            .count(move |conn| add_shared(conn, &key, delta, window, at))
+            .await
+    };
+    let mut map = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(c) = map.get_mut(&key) else {
+        return counted.map(|n| {
+            decide(
+                limit,
+                n.count.max(0) as u32,
+                n.window_started_at,
+                window,
+                at,
+            )
+        });
+    };
+    c.syncing = false;
+    match counted {
+        Ok(n) => {
+            (c.started, c.seen) = (n.window_started_at, n.count.max(0) as u32);
+            c.synced = Some(std::time::Instant::now());
+            Ok(decide(
+                limit,
+                c.seen.saturating_add(c.pending),
+                c.started,
+                window,
+                at,
+            ))
+        }
+        Err(e) => {
+            c.pending = c.pending.saturating_add(delta);
+            Err(e)
+        }
+    }
 }
 
 /// Counts one request against `key`; `None` when the limit is off (0).
@@ -168,12 +254,7 @@ pub async fn hit(
     }
     match state.db.backend() {
         DbBackend::Sqlite => Ok(Some(in_memory(&key, limit, window))),
-        DbBackend::Postgres => Ok(Some(
-            state
-                .db
-                .count(move |conn| in_database(conn, &key, limit, window))
-                .await?,
-        )),
+        DbBackend::Postgres => Ok(Some(shared(state, key, limit, window).await?)),
     }
 }
 

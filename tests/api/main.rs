@@ -12,6 +12,7 @@ mod fakes;
 mod full_disk;
 mod health;
 mod helpers;
+mod instances;
 mod mcp;
 mod media;
 mod oauth_apps;

@@ -1,0 +1,11 @@
+DROP TRIGGER customer_changed ON customers;
+DROP TRIGGER channel_updated ON integrations;
+DROP TRIGGER channel_changed ON integrations;
+DROP TRIGGER api_key_deleted ON api_keys;
+DROP TRIGGER api_key_changed ON api_keys;
+DROP TRIGGER member_removed ON members;
+DROP TRIGGER member_changed ON members;
+DROP TRIGGER token_deleted ON oauth_tokens;
+DROP TRIGGER token_changed ON oauth_tokens;
+DROP FUNCTION socialgate_channels_changed();
+DROP FUNCTION socialgate_credentials_changed();
