@@ -3,11 +3,8 @@
 //! origin, no credentials (these take bearer tokens, never cookies); a preflight is answered
 //! here, before anything asks for a credential.
 
-use actix_web::body::{BoxBody, EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, header};
-use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse};
+use actix_web::HttpResponse;
+use actix_web::http::header::{self, HeaderMap};
 
 const EXACT: [&str; 6] = [
     "/.well-known/oauth-authorization-server",
@@ -22,29 +19,24 @@ const EXACT: [&str; 6] = [
 pub const ALLOW_HEADERS: &str = "authorization, content-type, mcp-protocol-version, \
      mcp-session-id, mcp-method, mcp-name, last-event-id";
 
-fn covered(path: &str) -> bool {
+/// Whether the path is one that other origins may call.
+pub fn covered(path: &str) -> bool {
     EXACT.contains(&path) || path.starts_with("/mcp/")
 }
 
-/// The middleware.
-pub async fn layer(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, Error> {
-    if !covered(req.path()) {
-        return Ok(next.call(req).await?.map_into_left_body());
-    }
-    if req.method() == Method::OPTIONS {
-        let preflight = HttpResponse::NoContent()
-            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-            .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS"))
-            .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS))
-            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
-            .finish();
-        return Ok(req.into_response(preflight).map_into_right_body());
-    }
-    let mut res = next.call(req).await?;
-    let headers = res.headers_mut();
+/// The answer to a preflight (`OPTIONS`) on a covered path, before anything asks for a
+/// credential.
+pub fn preflight() -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+        .finish()
+}
+
+/// What an answer on a covered path carries for other origins.
+pub fn annotate(headers: &mut HeaderMap) {
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         header::HeaderValue::from_static("*"),
@@ -53,5 +45,4 @@ pub async fn layer(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         header::HeaderValue::from_static("WWW-Authenticate, Mcp-Session-Id"),
     );
-    Ok(res.map_into_left_body())
 }

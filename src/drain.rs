@@ -4,18 +4,14 @@
 //! balancer or client tries another instance. Then the server stops and the worker lets its
 //! running publishes finish.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use actix_web::body::{BoxBody, EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::HttpResponse;
 use actix_web::http::header;
-use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, web};
 use serde_json::json;
 use tokio::sync::Notify;
-
-use crate::AppState;
 
 /// The longest a drain waits for requests in flight.
 pub const LIMIT: Duration = Duration::from_secs(30);
@@ -55,9 +51,9 @@ impl Drain {
 }
 
 /// Counts a request in flight until dropped.
-struct Serving<'a>(&'a Drain);
+pub struct Serving(Arc<Drain>);
 
-impl Drop for Serving<'_> {
+impl Drop for Serving {
     fn drop(&mut self) {
         if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.0.idle.notify_waiters();
@@ -65,26 +61,25 @@ impl Drop for Serving<'_> {
     }
 }
 
-/// The middleware: 503 while draining, otherwise counts the request while it is served.
-pub async fn layer(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(next.call(req).await?.map_into_left_body());
-    };
-    let drain = &state.drain;
-    if drain.is_draining() {
-        let refused = HttpResponse::ServiceUnavailable()
-            .insert_header((header::RETRY_AFTER, "5"))
-            .insert_header((header::CONNECTION, "close"))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(json!({ "msg": "socialgate is shutting down; retry in a few seconds" }));
-        return Ok(req.into_response(refused).map_into_right_body());
+impl Drain {
+    /// Counts a request in flight until the guard is dropped; `None` while draining, when the
+    /// request is to be refused (`refusal`).
+    pub fn serving(self: &Arc<Self>) -> Option<Serving> {
+        if self.is_draining() {
+            return None;
+        }
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        Some(Serving(self.clone()))
     }
-    drain.in_flight.fetch_add(1, Ordering::SeqCst);
-    let _serving = Serving(drain);
-    Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// What a request that arrives while draining gets: 503, retry in a few seconds, elsewhere.
+pub fn refusal() -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((header::RETRY_AFTER, "5"))
+        .insert_header((header::CONNECTION, "close"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "msg": "socialgate is shutting down; retry in a few seconds" }))
 }
 
 /// Waits for SIGTERM or SIGINT.

@@ -23,6 +23,7 @@ pub mod cors;
 pub mod crypto;
 pub mod db;
 pub mod drain;
+pub mod edge;
 pub mod error;
 pub mod mcp;
 pub mod media;
@@ -39,7 +40,6 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use diesel::connection::SimpleConnection;
 use serde_json::json;
@@ -149,16 +149,7 @@ pub fn server(
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .wrap(actix_web::middleware::from_fn(drain::layer))
-            .wrap(
-                DefaultHeaders::new()
-                    .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
-                    .add((header::X_FRAME_OPTIONS, "DENY"))
-                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                    .add((header::REFERRER_POLICY, "no-referrer")),
-            )
-            .wrap(actix_web::middleware::from_fn(cors::layer))
-            .wrap(actix_web::middleware::from_fn(telemetry::request_log))
+            .wrap(actix_web::middleware::from_fn(edge::layer))
             .configure(configure)
     })
     // `run` handles the signals: it drains before stopping.

@@ -19,7 +19,7 @@ pub struct AppState {
     /// Access tokens resolved lately (used on SQLite only).
     pub tokens: crate::oauth::tokens::Cache,
     /// Requests in flight, and whether the server is shutting down.
-    pub drain: crate::drain::Drain,
+    pub drain: std::sync::Arc<crate::drain::Drain>,
 }
 
 impl AppState {

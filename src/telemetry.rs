@@ -7,10 +7,8 @@ use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use actix_web::Error;
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
+use actix_web::dev::ServiceRequest;
+use actix_web::http::{Method, Uri};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -65,38 +63,54 @@ fn request_id() -> u64 {
     *PREFIX | (NEXT_REQUEST.fetch_add(1, Ordering::Relaxed) & 0xFF_FFFF_FFFF)
 }
 
-/// The request log: one line per request when it has been answered, with the method, the path
-/// (never the query string, where codes and tokens travel; `/mcp/{apiKey}` for a key in the
-/// path), the client, the status, the time taken and an id. No span surrounds the request (it
-/// cost about as much as the line), so other lines a request writes do not carry the id.
-/// Headers, cookies and bodies are never recorded. Nothing is formatted when the log is off.
-pub async fn request_log(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if !tracing::enabled!(target: REQUEST_TARGET, tracing::Level::INFO) {
-        return next.call(req).await;
+/// A line of the request log, begun when a request arrives and written when it has been
+/// answered: the method, the path (never the query string, where codes and tokens travel;
+/// `/mcp/{apiKey}` for a key in the path), the client, the status, the time taken and an id.
+/// No span surrounds the request (it cost about as much as the line), so other lines a request
+/// writes do not carry the id. Headers, cookies and bodies are never recorded.
+pub struct RequestLine {
+    started: Instant,
+    method: Method,
+    uri: Uri,
+    client: crate::client_ip::Shown,
+    id: u64,
+}
+
+impl RequestLine {
+    /// Begins the line; `None` when the request log is off, so nothing is copied or formatted.
+    pub fn begin(req: &ServiceRequest) -> Option<RequestLine> {
+        if !tracing::enabled!(target: REQUEST_TARGET, tracing::Level::INFO) {
+            return None;
+        }
+        Some(RequestLine {
+            started: Instant::now(),
+            // Cheap copies (the URI shares its bytes): the request must stay unshared for routing.
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            client: crate::client_ip::Shown(crate::client_ip::of(req.request())),
+            id: request_id(),
+        })
     }
-    let started = Instant::now();
-    // Cheap copies (the URI shares its bytes): the request itself must stay unshared for routing.
-    let (method, uri) = (req.method().clone(), req.uri().clone());
-    let client = crate::client_ip::Shown(crate::client_ip::of(req.request()));
-    let id = request_id();
-    let outcome = next.call(req).await;
-    let status = match &outcome {
-        Ok(response) => response.response().status().as_u16(),
-        Err(error) => error.as_response_error().status_code().as_u16(),
-    };
-    let path = uri.path();
-    tracing::info!(
-        target: REQUEST_TARGET,
-        id,
-        %method,
-        path = if path.starts_with("/mcp/") { "/mcp/{apiKey}" } else { path },
-        %client,
-        status,
-        ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request finished"
-    );
-    outcome
+
+    /// Writes the line with the answer's status.
+    pub fn end(self, status: u16) {
+        let RequestLine {
+            started,
+            method,
+            uri,
+            client,
+            id,
+        } = self;
+        let path = uri.path();
+        tracing::info!(
+            target: REQUEST_TARGET,
+            id,
+            %method,
+            path = if path.starts_with("/mcp/") { "/mcp/{apiKey}" } else { path },
+            %client,
+            status,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request finished"
+        );
+    }
 }

@@ -276,24 +276,30 @@ pub async fn per_minute(state: &AppState, credential: &str) -> Result<Option<Dec
     hit(state, bucket, state.config.api_rate, Duration::minutes(1)).await
 }
 
-/// Middleware on `/public/v1`: every request per credential per minute (`SOCIALGATE_API_RATE`).
+/// Middleware on `/public/v1`: every request per credential per minute (`SOCIALGATE_API_RATE`),
+/// and answers never cached (`Cache-Control: no-store` unless the handler set its own).
 pub async fn per_credential(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let credential = super::auth::presented(req.request());
-    let (Some(state), Some(credential)) = (state, credential) else {
-        return Ok(next.call(req).await?.map_into_left_body());
+    let decision = match (state, credential) {
+        (Some(state), Some(credential)) => per_minute(&state, &credential).await?,
+        _ => None,
     };
-    let decision = per_minute(&state, &credential).await?;
-    match decision {
-        Some(d) if !d.allowed => Ok(req.into_response(d.refusal()).map_into_right_body()),
-        Some(d) => {
-            let mut res = next.call(req).await?;
-            d.annotate(&mut res);
-            Ok(res.map_into_left_body())
-        }
-        None => Ok(next.call(req).await?.map_into_left_body()),
+    if let Some(d) = decision
+        && !d.allowed
+    {
+        return Ok(req.into_response(d.refusal()).map_into_right_body());
     }
+    let mut res = next.call(req).await?;
+    if let Some(d) = decision {
+        d.annotate(&mut res);
+    }
+    if !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(res.map_into_left_body())
 }

@@ -81,8 +81,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         mount(web::scope("/public/v1"))
             .wrap(from_fn(idempotency::guard))
-            .wrap(from_fn(limits::per_credential))
-            .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store"))),
+            .wrap(from_fn(limits::per_credential)),
     )
     .service(
         web::resource("/sandbox/posts")
