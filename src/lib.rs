@@ -64,13 +64,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::QueryConfig::default().error_handler(|e, _| error::bad_input(e)))
     .route("/health", web::get().to(health))
     .route("/ready", web::get().to(ready))
+    // The API first: routes are tried in order, and each pattern with a segment costs a
+    // regular-expression match (no two features share a path).
+    .configure(public_api::configure)
+    .configure(mcp::configure)
     .route("/static/{file}", web::get().to(pages::static_file))
     .configure(accounts::configure)
     .configure(oauth::configure)
     .configure(channels::configure)
     .configure(publishing::configure)
-    .configure(public_api::configure)
-    .configure(mcp::configure)
     .default_service(web::to(not_found));
 }
 
