@@ -23,6 +23,9 @@ use socialgate::publishing::posts::{CreateRequest, NewGroup, NewValue, PostType,
 #[path = "load.rs"]
 mod load;
 
+/// Sandbox publishes at once across the workers (`SOCIALGATE_SANDBOX_CONCURRENCY`).
+const SANDBOX_CONCURRENCY: u32 = 64;
+
 fn run(label: &str, database_url: &str, total: usize, workers: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let vars = [
@@ -30,6 +33,11 @@ fn run(label: &str, database_url: &str, total: usize, workers: usize) -> anyhow:
         (
             "SOCIALGATE_DATA_DIR".to_owned(),
             dir.path().display().to_string(),
+        ),
+        // The sandbox's own limit (10 at once) would measure the limit, not the queue.
+        (
+            "SOCIALGATE_SANDBOX_CONCURRENCY".to_owned(),
+            SANDBOX_CONCURRENCY.to_string(),
         ),
     ];
     let config =

@@ -56,6 +56,9 @@ pub struct Config {
     pub api_rate: u32,
     /// `POST /public/v1/posts` per hour per organization (0: no limit).
     pub api_post_limit: u32,
+    /// `SOCIALGATE_SANDBOX_CONCURRENCY`: sandbox publishes running at once across instances
+    /// (unset: the sandbox's own 10), for load tests.
+    pub sandbox_concurrency: Option<u32>,
     /// S3-compatible storage for uploads, when `SOCIALGATE_S3_BUCKET` is set.
     pub s3: Option<S3Config>,
 }
@@ -319,6 +322,10 @@ impl Config {
         };
         let api_rate = number("SOCIALGATE_API_RATE", 600)?;
         let api_post_limit = number("SOCIALGATE_API_LIMIT", 90)?;
+        let sandbox_concurrency = match var("SOCIALGATE_SANDBOX_CONCURRENCY") {
+            None => None,
+            Some(_) => Some(number("SOCIALGATE_SANDBOX_CONCURRENCY", 10)?.max(1)),
+        };
         let s3 = match var("SOCIALGATE_S3_BUCKET") {
             None => None,
             Some(bucket) => {
@@ -353,6 +360,7 @@ impl Config {
             trusted_proxies,
             api_rate,
             api_post_limit,
+            sandbox_concurrency,
             s3,
             listen,
             public_url,

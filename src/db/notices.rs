@@ -1,7 +1,8 @@
 //! PostgreSQL's change notices: what lets every instance keep caches that a change made by any
 //! instance ends on the next request. The triggers of the `change_notices` migration announce,
 //! when their transaction commits, `credentials` (a token or API key ended, a membership
-//! removed) and `channels:<organization>` (a channel list changed) on `socialgate_changes`.
+//! removed) and `channels:<organization>` (a channel list changed) on `socialgate_changes`;
+//! the job queue announces `jobs` when a job is due now, which wakes a worker of every instance.
 //! Each process keeps one connection listening (`listen`), outside the pool, through libpq
 //! itself, which the pool's connections use too, so it connects exactly as they do.
 //!
@@ -111,6 +112,10 @@ pub fn ended_here() {
 pub(super) fn take_ended() -> bool {
     ENDED.replace(false)
 }
+
+/// Wakes a worker of this process when a job is due now: enqueued here, or (PostgreSQL) by any
+/// instance (`jobs`).
+pub static JOBS_DUE: LazyLock<tokio::sync::Notify> = LazyLock::new(tokio::sync::Notify::new);
 
 /// Per organization, a counter that moves whenever its channel list changes, whichever
 /// instance changed it. Organization ids are unique across databases, so one map serves all.
@@ -283,6 +288,7 @@ impl Listener {
             unsafe { pq::PQfreemem(notice.cast()) };
             match payload.strip_prefix("channels:") {
                 Some(org) => channels_changed(org),
+                None if payload == "jobs" => JOBS_DUE.notify_one(),
                 None => heard.credentials_moved(),
             }
         }

@@ -1,10 +1,9 @@
 //! The job queue in the database: enqueue (one job per subject), claim with a lease, renew,
-//! reschedule, finish. On PostgreSQL claims run under a transaction-scoped advisory lock with
-//! `FOR UPDATE SKIP LOCKED`, so instances never take the same job and per-queue concurrency
+//! reschedule, finish. On PostgreSQL claims read with `FOR UPDATE SKIP LOCKED` under a
+//! transaction lock per queue, so instances never take the same job and per-queue concurrency
 //! holds across them; on SQLite under the process's write transaction.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -18,8 +17,8 @@ use crate::error::AppError;
 /// A lease lasts this long; workers renew it every third of it while they work.
 pub const LEASE_SECONDS: i64 = 60;
 
-/// Wakes this process's worker early when a job is enqueued.
-pub static WAKE: LazyLock<tokio::sync::Notify> = LazyLock::new(tokio::sync::Notify::new);
+/// Wakes this process's worker early when a job is due now (on PostgreSQL, any instance's).
+pub use crate::db::notices::JOBS_DUE as WAKE;
 
 /// A claimed job.
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -86,7 +85,13 @@ pub fn schedule(
                 .execute(conn)?;
         }
     }
-    WAKE.notify_one();
+    if run_at <= now() {
+        WAKE.notify_one();
+        // Other instances' workers hear it when this commits.
+        if let DbConn::Pg(pg) = conn {
+            diesel::sql_query("SELECT pg_notify('socialgate_changes', 'jobs')").execute(pg)?;
+        }
+    }
     Ok(())
 }
 
@@ -102,7 +107,14 @@ pub fn cancel(conn: &mut DbConn, kind: &str, subject: &str) -> Result<(), AppErr
     Ok(())
 }
 
-/// Claims up to `max` due jobs for `worker`, at most `limits[queue]` running at once per queue.
+/// Claims up to `max` due jobs for `worker`, at most `limits[queue]` running at once per queue,
+/// in one transaction: the due jobs are read (on PostgreSQL locked, skipping those another
+/// instance is claiming), then taken with one statement.
+///
+/// On PostgreSQL a queue's count of running jobs and the claims made from it are decided by one
+/// instance at a time, under a transaction lock per queue that is tried, never waited for: an
+/// instance that finds a queue being claimed leaves its jobs for the next round, and claims from
+/// the other queues meanwhile. No lock is shared by all queues.
 pub fn claim(
     conn: &mut DbConn,
     worker: &str,
@@ -111,15 +123,6 @@ pub fn claim(
 ) -> Result<Vec<Job>, AppError> {
     write_transaction(conn, |conn| {
         let at = now();
-        if let DbConn::Pg(pg) = conn {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(7263541)").execute(pg)?;
-        }
-        let running: Vec<(String, i64)> = jobs::table
-            .filter(jobs::locked_until.gt(at))
-            .group_by(jobs::queue)
-            .select((jobs::queue, diesel::dsl::count_star()))
-            .load(conn)?;
-        let mut busy: HashMap<String, i64> = running.into_iter().collect();
         macro_rules! due {
             () => {
                 jobs::table
@@ -135,31 +138,74 @@ pub fn claim(
             DbConn::Pg(pg) => due!().for_update().skip_locked().load(pg)?,
             DbConn::Sqlite(sq) => due!().load(sq)?,
         };
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut queues: Vec<String> = candidates.iter().map(|j| j.queue.clone()).collect();
+        queues.sort_unstable();
+        queues.dedup();
+        if let DbConn::Pg(pg) = conn {
+            let mut open = Vec::with_capacity(queues.len());
+            for queue in queues {
+                if try_queue_lock(pg, &queue)? {
+                    open.push(queue);
+                }
+            }
+            queues = open;
+        }
+        let running: Vec<(String, i64)> = jobs::table
+            .filter(jobs::locked_until.gt(at))
+            .filter(jobs::queue.eq_any(&queues))
+            .group_by(jobs::queue)
+            .select((jobs::queue, diesel::dsl::count_star()))
+            .load(conn)?;
+        let mut busy: HashMap<String, i64> = queues.iter().map(|q| (q.clone(), 0)).collect();
+        busy.extend(running);
+        let until = at + Duration::seconds(LEASE_SECONDS);
         let mut claimed = Vec::new();
         for mut job in candidates {
             if claimed.len() as i64 >= max {
                 break;
             }
-            let running = busy.entry(job.queue.clone()).or_insert(0);
+            // A queue missing here is being claimed by another instance.
+            let Some(running) = busy.get_mut(&job.queue) else {
+                continue;
+            };
             if *running >= limits(&job.queue) {
                 continue;
             }
             *running += 1;
-            let until = at + Duration::seconds(LEASE_SECONDS);
-            diesel::update(jobs::table.find(&job.id))
-                .set((
-                    jobs::locked_by.eq(worker),
-                    jobs::locked_until.eq(until),
-                    jobs::attempts.eq(job.attempts + 1),
-                ))
-                .execute(conn)?;
             job.locked_by = Some(worker.to_owned());
             job.locked_until = Some(until);
             job.attempts += 1;
             claimed.push(job);
         }
+        if !claimed.is_empty() {
+            let ids: Vec<&str> = claimed.iter().map(|j| j.id.as_str()).collect();
+            diesel::update(jobs::table.filter(jobs::id.eq_any(ids)))
+                .set((
+                    jobs::locked_by.eq(worker),
+                    jobs::locked_until.eq(until),
+                    jobs::attempts.eq(jobs::attempts + 1),
+                ))
+                .execute(conn)?;
+        }
         Ok(claimed)
     })
+}
+
+/// Takes the transaction lock of a queue's claims, if no other transaction holds it.
+fn try_queue_lock(pg: &mut diesel::PgConnection, queue: &str) -> Result<bool, AppError> {
+    #[derive(QueryableByName)]
+    struct Taken {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        taken: bool,
+    }
+    let taken: Taken =
+        diesel::sql_query("SELECT pg_try_advisory_xact_lock(7263541, hashtext($1)) AS taken")
+            .bind::<diesel::sql_types::Text, _>(queue)
+            .get_result(pg)?;
+    Ok(taken.taken)
 }
 
 /// Extends the leases this worker holds.

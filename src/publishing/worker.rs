@@ -26,15 +26,21 @@ use crate::providers::{
 };
 
 /// Jobs one worker runs at once.
-const SLOTS: usize = 16;
+const SLOTS: usize = 32;
 /// A publish that keeps meeting "retry later" gives up after this many attempts.
 const MAX_ATTEMPTS: i32 = 8;
 /// Token refreshes a publish may trigger before it fails.
 const MAX_REFRESHES: i64 = 5;
 
-/// How many publishes of a provider may run at once across every instance.
-fn queue_limit(queue: &str) -> i64 {
-    crate::providers::get(queue).map_or(10, |p| i64::from(p.info().max_concurrent_jobs.max(1)))
+/// How many publishes of a provider may run at once across every instance: the network's own
+/// figure, or `SOCIALGATE_SANDBOX_CONCURRENCY` for the sandbox (load tests).
+fn queue_limits(config: &crate::config::Config) -> impl Fn(&str) -> i64 + Send + 'static {
+    let sandbox = config.sandbox_concurrency;
+    move |queue| match (queue, sandbox) {
+        ("sandbox", Some(n)) => i64::from(n.max(1)),
+        _ => crate::providers::get(queue)
+            .map_or(10, |p| i64::from(p.info().max_concurrent_jobs.max(1))),
+    }
 }
 
 /// Runs until `shutdown` turns true; then stops claiming and lets running jobs finish (30 s at
@@ -69,21 +75,27 @@ pub async fn run(state: web::Data<AppState>, mut shutdown: watch::Receiver<bool>
     };
     let sweeper = actix_web::rt::spawn(refresh_sweep(state.clone()));
     tracing::info!(%worker, "worker started");
+    // Told when a running job ends, so a queue at its limit is claimed from again at once.
+    let ended = Arc::new(tokio::sync::Notify::new());
     while !*shutdown.borrow() {
         let free = slots.available_permits() as i64;
-        let claimed = if free > 0 {
-            let w = worker.clone();
-            state
-                .db
-                .run(move |conn| jobs::claim(conn, &w, free, &queue_limit))
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "claiming jobs failed");
-                    Vec::new()
-                })
-        } else {
-            Vec::new()
-        };
+        if free == 0 {
+            tokio::select! {
+                _ = slots.clone().acquire_owned() => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        let w = worker.clone();
+        let limit = queue_limits(&state.config);
+        let claimed = state
+            .db
+            .write(move |conn| jobs::claim(conn, &w, free, &limit))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "claiming jobs failed");
+                Vec::new()
+            });
         let any = !claimed.is_empty();
         for job in claimed {
             let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -92,7 +104,8 @@ pub async fn run(state: web::Data<AppState>, mut shutdown: watch::Receiver<bool>
             if let Ok(mut h) = held.lock() {
                 h.insert(job.id.clone());
             }
-            let (state, held, worker) = (state.clone(), held.clone(), worker.clone());
+            let (state, held, worker, ended) =
+                (state.clone(), held.clone(), worker.clone(), ended.clone());
             actix_web::rt::spawn(async move {
                 let id = job.id.clone();
                 if let Err(e) = run_job(&state, &worker, job).await {
@@ -102,6 +115,7 @@ pub async fn run(state: web::Data<AppState>, mut shutdown: watch::Receiver<bool>
                     h.remove(&id);
                 }
                 drop(permit);
+                ended.notify_one();
             });
         }
         if any {
@@ -119,6 +133,7 @@ pub async fn run(state: web::Data<AppState>, mut shutdown: watch::Receiver<bool>
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = jobs::WAKE.notified() => {}
+            _ = ended.notified() => {}
             _ = shutdown.changed() => {}
         }
     }
@@ -301,9 +316,18 @@ impl<'a> Publish<'a> {
         self.state.db.run(f).await
     }
 
+    /// A write, committed when this returns (on SQLite with the writes of other publishes in
+    /// one transaction: the write lane).
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut crate::db::DbConn) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        self.state.db.write(f).await
+    }
+
     async fn finish(&self) -> Result<(), AppError> {
         let id = self.job.id.clone();
-        self.db(move |conn| jobs::finish(conn, &id)).await
+        self.write(move |conn| jobs::finish(conn, &id)).await
     }
 
     async fn save(&self) -> Result<bool, AppError> {
@@ -312,7 +336,7 @@ impl<'a> Publish<'a> {
             self.worker.to_owned(),
             self.progress.to_value(),
         );
-        self.db(move |conn| jobs::save_payload(conn, &id, &worker, &payload))
+        self.write(move |conn| jobs::save_payload(conn, &id, &worker, &payload))
             .await
     }
 
@@ -322,7 +346,7 @@ impl<'a> Publish<'a> {
         error: Option<String>,
     ) -> Result<(), AppError> {
         let (id, payload) = (self.job.id.clone(), self.progress.to_value());
-        self.db(move |conn| jobs::release(conn, &id, at, error.as_deref(), &payload))
+        self.write(move |conn| jobs::release(conn, &id, at, error.as_deref(), &payload))
             .await
     }
 
@@ -360,7 +384,7 @@ impl<'a> Publish<'a> {
             })
         });
         let channel_id = channel.map(|c| c.id.clone());
-        self.db(move |conn| {
+        self.write(move |conn| {
             posts::mark_failed(conn, &ids, &stored)?;
             notifications::add(conn, &org, &message, None)?;
             match event {
@@ -377,8 +401,21 @@ impl<'a> Publish<'a> {
 
     async fn run(mut self) -> Result<(), AppError> {
         let root_id = self.job.subject_id.clone();
-        let Some(rows) = self
-            .db(move |conn| posts::group_of_root(conn, &root_id))
+        // The group and its channel in one trip (`None`: the channel is gone).
+        let Some((rows, channel)) = self
+            .db(move |conn| {
+                let Some(rows) = posts::group_of_root(conn, &root_id)? else {
+                    return Ok(None);
+                };
+                let root = &rows[0];
+                let channel = match channels::get(conn, &root.organization_id, &root.integration_id)
+                {
+                    Ok(c) => Some(c),
+                    Err(AppError::NotFound(_)) => None,
+                    Err(e) => return Err(e),
+                };
+                Ok(Some((rows, channel)))
+            })
             .await?
         else {
             return self.finish().await;
@@ -399,14 +436,8 @@ impl<'a> Publish<'a> {
             // Rescheduled while queued: run at the new time.
             return self.release(root.publish_date, None).await;
         }
-        let (org, channel_id) = (root.organization_id.clone(), root.integration_id.clone());
-        let channel = match self
-            .db(move |conn| channels::get(conn, &org, &channel_id))
-            .await
-        {
-            Ok(c) => c,
-            Err(AppError::NotFound(_)) => return self.fail(&rows, None, "Channel deleted").await,
-            Err(e) => return Err(e),
+        let Some(channel) = channel else {
+            return self.fail(&rows, None, "Channel deleted").await;
         };
         if channel.disabled {
             return self.fail(&rows, Some(&channel), "Channel disabled").await;
@@ -490,7 +521,17 @@ impl<'a> Publish<'a> {
             };
             let outcome = provider.publish(&on, &details).await;
             match outcome {
-                Ok(PostOutcome::Published(p)) => self.record(row, &p).await?,
+                Ok(PostOutcome::Published(p)) => {
+                    let last = rows.iter().all(|r| {
+                        r.position == row.position || self.done().contains(&i64::from(r.position))
+                    });
+                    if last {
+                        // The row's record, the job's end and what tells the organization,
+                        // in one transaction.
+                        return self.conclude(&rows, &channel, provider, Some((row, &p))).await;
+                    }
+                    self.record(row, &p).await?
+                }
                 Ok(PostOutcome::Pending(data)) => {
                     self.progress.pending = Some(Pending {
                         position,
@@ -540,8 +581,7 @@ impl<'a> Publish<'a> {
                 }
             }
         }
-        self.finish().await?;
-        self.published(&rows, &channel, provider).await
+        self.conclude(&rows, &channel, provider, None).await
     }
 
     /// What a failure means for this publish.
@@ -692,15 +732,26 @@ impl<'a> Publish<'a> {
             p.url.clone(),
             p.reference.clone(),
         );
-        self.db(move |conn| posts::mark_published(conn, &id, &release, &url, reference.as_deref()))
-            .await?;
+        self.note_published(row, p);
+        let (job, worker, payload) = (
+            self.job.id.clone(),
+            self.worker.to_owned(),
+            self.progress.to_value(),
+        );
+        self.write(move |conn| {
+            posts::mark_published(conn, &id, &release, &url, reference.as_deref())?;
+            jobs::save_payload(conn, &job, &worker, &payload)
+        })
+        .await?;
+        Ok(())
+    }
+
+    fn note_published(&mut self, row: &Post, p: &Published) {
         let position = i64::from(row.position);
         self.progress.done.push(position);
         self.progress.sending = None;
         self.progress.last_at = Some(chrono::Utc::now().timestamp());
         self.progress.refs.insert(position.to_string(), p.clone());
-        self.save().await?;
-        Ok(())
     }
 
     /// The text as the network's editor takes it, `(post:<id>)` placeholders resolved, media.
@@ -745,13 +796,25 @@ impl<'a> Publish<'a> {
         })
     }
 
-    /// After the whole group went out: the notification, and the next occurrence of a repeat.
-    async fn published(
-        &self,
+    /// After the whole group went out, in one transaction: the last row's record (`last`, when
+    /// it went out in this run), the job's end, the notification, the webhook event and the
+    /// next occurrence of a repeat.
+    async fn conclude(
+        &mut self,
         rows: &[Post],
         channel: &Channel,
         provider: &dyn Provider,
+        last: Option<(&Post, &Published)>,
     ) -> Result<(), AppError> {
+        let record = last.map(|(row, p)| {
+            self.note_published(row, p);
+            (
+                row.id.clone(),
+                p.id.clone(),
+                p.url.clone(),
+                p.reference.clone(),
+            )
+        });
         let url = self
             .progress
             .refs
@@ -767,8 +830,12 @@ impl<'a> Publish<'a> {
             "post": webhooks::post_json(&root, posts::PUBLISHED, link.as_deref(), None),
             "channel": webhooks::channel_json(channel),
         });
-        let channel_id = channel.id.clone();
-        self.db(move |conn| {
+        let (channel_id, job) = (channel.id.clone(), self.job.id.clone());
+        self.write(move |conn| {
+            if let Some((id, release, url, reference)) = &record {
+                posts::mark_published(conn, id, release, url, reference.as_deref())?;
+            }
+            jobs::finish(conn, &job)?;
             notifications::add(conn, &org, &message, link.as_deref())?;
             webhooks::emit(conn, &org, Some(&channel_id), "post.published", event)?;
             if let Some(days) = root.interval_days.filter(|d| *d > 0) {
