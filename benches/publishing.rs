@@ -5,9 +5,9 @@
 //!
 //!     cargo bench --bench publishing            (POSTS=10000 to change)
 //!
-//! The workers run in this process (three loops with their own leases stand for three
-//! instances); the sandbox keeps each "published" post in the database, so every publish is a
-//! real claim, a provider call and its writes.
+//! The workers run in this process (three loops, each with its own pool, listener and leases,
+//! stand for three instances); the sandbox keeps each "published" post in the database, so
+//! every publish is a real claim, a provider call and its writes.
 
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,7 @@ use socialgate::publishing::posts::{CreateRequest, NewGroup, NewValue, PostType,
 mod load;
 
 /// Sandbox publishes at once across the workers (`SOCIALGATE_SANDBOX_CONCURRENCY`).
-const SANDBOX_CONCURRENCY: u32 = 64;
+const SANDBOX_CONCURRENCY: u32 = 96;
 
 fn run(label: &str, database_url: &str, total: usize, workers: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -40,10 +40,21 @@ fn run(label: &str, database_url: &str, total: usize, workers: usize) -> anyhow:
             SANDBOX_CONCURRENCY.to_string(),
         ),
     ];
-    let config =
-        Config::from_lookup(move |n| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()))?;
-    let state = socialgate::prepare(config, false)?;
-    let due = socialgate::db::now() + chrono::Duration::seconds(3);
+    // One state per worker, each with its own pool and change-notice listener, as separate
+    // instances would have.
+    let states = (0..workers)
+        .map(|_| {
+            let vars = vars.clone();
+            let config = Config::from_lookup(move |n| {
+                vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())
+            })?;
+            Ok(socialgate::prepare(config, false)?)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let state = states[0].clone();
+    // Created due in an hour, then all moved to one moment two seconds ahead: the time it takes
+    // to create them (seconds on PostgreSQL) must not count as delay.
+    let later = socialgate::db::now() + chrono::Duration::hours(1);
     {
         let mut conn = state.db.get()?;
         let (_, org) = users::create_user(
@@ -88,7 +99,7 @@ fn run(label: &str, database_url: &str, total: usize, workers: usize) -> anyhow:
             .collect();
         let request = CreateRequest {
             kind: PostType::Schedule,
-            date: due,
+            date: later,
             tags: json!([]),
             interval_days: None,
             republish: false,
@@ -97,13 +108,25 @@ fn run(label: &str, database_url: &str, total: usize, workers: usize) -> anyhow:
         };
         create(&mut conn, &org, &request)?;
     }
+    let due = socialgate::db::now() + chrono::Duration::seconds(2);
+    {
+        use socialgate::db::schema::jobs;
+        let mut conn = state.db.get()?;
+        diesel::update(posts::table)
+            .set(posts::publish_date.eq(due))
+            .execute(&mut conn)?;
+        diesel::update(jobs::table)
+            .set(jobs::run_at.eq(due))
+            .execute(&mut conn)?;
+    }
     let system = actix_web::rt::System::new();
     let (elapsed, delays, peak) = system.block_on(async {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
+        let handles: Vec<_> = states
+            .iter()
+            .map(|instance| {
                 actix_web::rt::spawn(socialgate::publishing::worker::run(
-                    state.clone(),
+                    instance.clone(),
                     stopped.clone(),
                 ))
             })

@@ -370,6 +370,21 @@ impl Db {
         lane.run(f).await
     }
 
+    /// `write` for work of one statement, which commits on its own: on PostgreSQL it runs
+    /// without `BEGIN` and `COMMIT` (one round trip instead of three); on SQLite it joins the
+    /// write lane like any write.
+    pub async fn write_one<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+    {
+        match self.backend {
+            DbBackend::Postgres => self.run(f).await,
+            DbBackend::Sqlite => self.write(f).await,
+        }
+    }
+
     /// Applies pending migrations; on PostgreSQL under an advisory lock so instances can start together.
     pub fn migrate(&self) -> Result<usize, DbError> {
         let mut conn = self.get()?;

@@ -1,7 +1,7 @@
 //! The job queue in the database: enqueue (one job per subject), claim with a lease, renew,
-//! reschedule, finish. On PostgreSQL claims read with `FOR UPDATE SKIP LOCKED` under a
-//! transaction lock per queue, so instances never take the same job and per-queue concurrency
-//! holds across them; on SQLite under the process's write transaction.
+//! reschedule, finish. On PostgreSQL claims are made under a transaction lock per queue, and a
+//! job is taken only if still free, so instances never take the same job and per-queue
+//! concurrency holds across them; on SQLite under the process's write transaction.
 
 use std::collections::HashMap;
 
@@ -108,8 +108,8 @@ pub fn cancel(conn: &mut DbConn, kind: &str, subject: &str) -> Result<(), AppErr
 }
 
 /// Claims up to `max` due jobs for `worker`, at most `limits[queue]` running at once per queue,
-/// in one transaction: the due jobs are read (on PostgreSQL locked, skipping those another
-/// instance is claiming), then taken with one statement.
+/// in one transaction: the due jobs are read, then taken with one statement that takes only
+/// those still free (another instance may have claimed one from a queue it had just locked).
 ///
 /// On PostgreSQL a queue's count of running jobs and the claims made from it are decided by one
 /// instance at a time, under a transaction lock per queue that is tried, never waited for: an
@@ -123,6 +123,13 @@ pub fn claim(
 ) -> Result<Vec<Job>, AppError> {
     write_transaction(conn, |conn| {
         let at = now();
+        if let DbConn::Pg(pg) = conn {
+            // A claim lost in a database crash costs nothing: the worker's first write for the
+            // job, committed before any network call, is refused without the lease
+            // (`save_payload`), and the job is claimed again. So its commit need not wait
+            // for the disk; at one claim per freed slot, that wait was the queue's pace.
+            diesel::sql_query("SET LOCAL synchronous_commit = off").execute(pg)?;
+        }
         macro_rules! due {
             () => {
                 jobs::table
@@ -133,11 +140,9 @@ pub fn claim(
                     .select(Job::as_select())
             };
         }
-        // PostgreSQL: rows another transaction holds are skipped, not waited for.
-        let candidates: Vec<Job> = match conn {
-            DbConn::Pg(pg) => due!().for_update().skip_locked().load(pg)?,
-            DbConn::Sqlite(sq) => due!().load(sq)?,
-        };
+        // Read, not locked: locking every candidate wrote each row, to claim a few of them.
+        // The statement that takes them checks again that each is still free.
+        let candidates: Vec<Job> = due!().load(conn)?;
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
@@ -180,16 +185,23 @@ pub fn claim(
             job.attempts += 1;
             claimed.push(job);
         }
-        if !claimed.is_empty() {
-            let ids: Vec<&str> = claimed.iter().map(|j| j.id.as_str()).collect();
-            diesel::update(jobs::table.filter(jobs::id.eq_any(ids)))
-                .set((
-                    jobs::locked_by.eq(worker),
-                    jobs::locked_until.eq(until),
-                    jobs::attempts.eq(jobs::attempts + 1),
-                ))
-                .execute(conn)?;
+        if claimed.is_empty() {
+            return Ok(claimed);
         }
+        let ids: Vec<&str> = claimed.iter().map(|j| j.id.as_str()).collect();
+        let take = diesel::update(
+            jobs::table
+                .filter(jobs::id.eq_any(ids))
+                .filter(jobs::locked_until.is_null().or(jobs::locked_until.le(at))),
+        )
+        .set((
+            jobs::locked_by.eq(worker),
+            jobs::locked_until.eq(until),
+            jobs::attempts.eq(jobs::attempts + 1),
+        ))
+        .returning(jobs::id);
+        let taken: Vec<String> = crate::per_backend!(conn, |c| take.get_results(c))?;
+        claimed.retain(|job| taken.contains(&job.id));
         Ok(claimed)
     })
 }

@@ -361,13 +361,16 @@ pub fn get(conn: &mut DbConn, org_id: &str, id: &str) -> Result<Post, AppError> 
 
 /// The live rows of a group, post first.
 pub fn group(conn: &mut DbConn, org_id: &str, group_id: &str) -> Result<Vec<Post>, AppError> {
-    Ok(posts::table
-        .filter(posts::organization_id.eq(org_id))
+    // By group alone, the organization checked here: a group has a few rows, an organization
+    // thousands, and a planner without statistics yet (a bulk import) intersected both indexes.
+    let mut rows: Vec<Post> = posts::table
         .filter(posts::group_id.eq(group_id))
         .filter(posts::deleted_at.is_null())
         .order(posts::position.asc())
         .select(Post::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    rows.retain(|r| r.organization_id == org_id);
+    Ok(rows)
 }
 
 /// Deletes every row of a group (soft); 404 when there is none.
@@ -527,14 +530,29 @@ pub fn sync_job(conn: &mut DbConn, root: &Post) -> Result<(), AppError> {
 
 /// The group of a first post (any organization), post first; `None` when it is gone.
 pub fn group_of_root(conn: &mut DbConn, root_id: &str) -> Result<Option<Vec<Post>>, AppError> {
-    let root: Option<Post> = posts::table
-        .find(root_id)
+    // One statement: the rows of the group the root belongs to.
+    let group_of = diesel::alias!(posts as group_of);
+    let rows: Vec<Post> = posts::table
+        .filter(
+            posts::group_id.eq_any(
+                group_of
+                    .filter(group_of.field(posts::id).eq(root_id))
+                    .select(group_of.field(posts::group_id)),
+            ),
+        )
         .filter(posts::deleted_at.is_null())
+        .order(posts::position.asc())
         .select(Post::as_select())
-        .first(conn)
-        .optional()?;
-    let Some(root) = root else { return Ok(None) };
-    Ok(Some(group(conn, &root.organization_id, &root.group_id)?))
+        .load(conn)?;
+    let Some(root) = rows.iter().find(|r| r.id == root_id) else {
+        return Ok(None);
+    };
+    let org = root.organization_id.clone();
+    Ok(Some(
+        rows.into_iter()
+            .filter(|r| r.organization_id == org)
+            .collect(),
+    ))
 }
 
 /// Records a row as published.

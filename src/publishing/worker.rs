@@ -327,7 +327,10 @@ impl<'a> Publish<'a> {
 
     async fn finish(&self) -> Result<(), AppError> {
         let id = self.job.id.clone();
-        self.write(move |conn| jobs::finish(conn, &id)).await
+        self.state
+            .db
+            .write_one(move |conn| jobs::finish(conn, &id))
+            .await
     }
 
     async fn save(&self) -> Result<bool, AppError> {
@@ -336,7 +339,9 @@ impl<'a> Publish<'a> {
             self.worker.to_owned(),
             self.progress.to_value(),
         );
-        self.write(move |conn| jobs::save_payload(conn, &id, &worker, &payload))
+        self.state
+            .db
+            .write_one(move |conn| jobs::save_payload(conn, &id, &worker, &payload))
             .await
     }
 
@@ -346,7 +351,9 @@ impl<'a> Publish<'a> {
         error: Option<String>,
     ) -> Result<(), AppError> {
         let (id, payload) = (self.job.id.clone(), self.progress.to_value());
-        self.write(move |conn| jobs::release(conn, &id, at, error.as_deref(), &payload))
+        self.state
+            .db
+            .write_one(move |conn| jobs::release(conn, &id, at, error.as_deref(), &payload))
             .await
     }
 
@@ -528,7 +535,9 @@ impl<'a> Publish<'a> {
                     if last {
                         // The row's record, the job's end and what tells the organization,
                         // in one transaction.
-                        return self.conclude(&rows, &channel, provider, Some((row, &p))).await;
+                        return self
+                            .conclude(&rows, &channel, provider, Some((row, &p)))
+                            .await;
                     }
                     self.record(row, &p).await?
                 }
