@@ -18,6 +18,8 @@ starts the bare server answering the same `/public/v1/integrations` JSON and the
 `wrk -t<threads> -c<connections>`:
 
     bare /health | socialgate /health | bare JSON | socialgate GET /public/v1/integrations (API key)
+    | socialgate POST /public/v1/posts (a post and one comment on one channel, each request with
+      an Idempotency-Key of its own)
 
 and prints per target the median requests/s and p99 over the rounds, and socialgate's ratio to
 the bare handler. wrk, both servers and this script share the machine, as in production on a
@@ -27,6 +29,7 @@ small host; the ratio is what compares across machines.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -64,12 +67,41 @@ def unit_ms(value: str) -> float:
     return n / 1000 if unit == "us" else n * 1000 if unit == "s" else n
 
 
-def wrk(binary: str, url: str, args, headers: dict[str, str]) -> tuple[float, float, int]:
-    """Runs wrk once; returns requests/s, p99 in ms, and the count of non-2xx answers."""
+# POST /public/v1/posts with a body read from the file named in the script's first argument and
+# an Idempotency-Key of its own on every request (thread number, start time, counter).
+POST_SCRIPT = """
+local threads = 0
+function setup(thread)
+  thread:set("number", threads)
+  threads = threads + 1
+end
+function init(args)
+  local f = assert(io.open(args[1], "r"))
+  body = f:read("*a")
+  f:close()
+  prefix = tostring(number) .. "-" .. tostring(os.time()) .. "-"
+  counter = 0
+end
+function request()
+  counter = counter + 1
+  wrk.headers["Idempotency-Key"] = prefix .. counter
+  wrk.headers["Content-Type"] = "application/json"
+  return wrk.format("POST", nil, nil, body)
+end
+"""
+
+
+def wrk(binary: str, url: str, args, headers: dict[str, str], script: tuple[str, str] | None = None) -> tuple[float, float, int]:
+    """Runs wrk once; returns requests/s, p99 in ms, and the count of non-2xx answers. `script` is
+    (Lua file, its argument)."""
     cmd = [binary, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=args.duration + 60).stdout
+    if script:
+        cmd += ["-s", script[0], url, "--", script[1]]
+        url = None
+    out = subprocess.run(cmd + ([url] if url else []), capture_output=True, text=True,
+                         timeout=args.duration + 60).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
@@ -86,7 +118,7 @@ def main() -> int:
     p.add_argument("--no-build", action="store_true", help="use the binaries as they are")
     p.add_argument("--database-url", help="PostgreSQL URL (the database is created and dropped); default SQLite")
     p.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
-    p.add_argument("--rounds", type=int, default=3, help="alternations of the four targets (default 3)")
+    p.add_argument("--rounds", type=int, default=3, help="alternations of the five targets (default 3)")
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
@@ -127,19 +159,36 @@ def main() -> int:
             except requests.RequestException:
                 pass
             time.sleep(0.05)
+        # A post with one comment on one channel, scheduled a year ahead (the worker leaves it).
+        post = {"type": "schedule", "shortLink": False, "tags": [],
+                "date": time.strftime("%Y-%m-%dT10:00:00Z", time.gmtime(time.time() + 365 * 86400)),
+                "posts": [{"integration": {"id": tenant.channels[0]}, "settings": {},
+                           "value": [{"content": "<p>Benchmark post</p>", "image": []},
+                                     {"content": "<p>Its comment</p>", "image": []}]}]}
+        post_file = os.path.join(scratch.tmp, "post.json")
+        lua_file = os.path.join(scratch.tmp, "post.lua")
+        with open(post_file, "w") as f:
+            json.dump(post, f)
+        with open(lua_file, "w") as f:
+            f.write(POST_SCRIPT)
+        r = requests.post(server.base + "/public/v1/posts", headers={**auth, "Idempotency-Key": "check"},
+                          json=post, timeout=30)
+        if r.status_code != 201:
+            raise RuntimeError(f"POST /public/v1/posts answered {r.status_code}: {r.text}")
         targets = [
-            ("bare /health", bare_base + "/health", {}),
-            ("socialgate /health", server.base + "/health", {}),
-            ("bare integrations JSON", bare_base + "/json", {}),
-            ("socialgate GET /public/v1/integrations", server.base + "/public/v1/integrations", auth),
+            ("bare /health", bare_base + "/health", {}, None),
+            ("socialgate /health", server.base + "/health", {}, None),
+            ("bare integrations JSON", bare_base + "/json", {}, None),
+            ("socialgate GET /public/v1/integrations", server.base + "/public/v1/integrations", auth, None),
+            ("socialgate POST /public/v1/posts", server.base + "/public/v1/posts", auth, (lua_file, post_file)),
         ]
         db = "PostgreSQL" if url else "SQLite"
         log(f"{db}; {args.rounds} rounds of {args.duration} s per target; wrk -t{args.threads} -c{args.connections}; "
             f"{os.cpu_count()} CPUs")
         results: dict[str, list[tuple[float, float]]] = {t[0]: [] for t in targets}
         for r in range(args.rounds):
-            for name, target, headers in targets:
-                rps, p99, bad = wrk(wrk_bin, target, args, headers)
+            for name, target, headers, script in targets:
+                rps, p99, bad = wrk(wrk_bin, target, args, headers, script)
                 if bad:
                     raise RuntimeError(f"{name}: {bad} answers were not 2xx")
                 results[name].append((rps, p99))
@@ -152,6 +201,8 @@ def main() -> int:
         print(f"ratio /health:                  {med['socialgate /health'][0] / med['bare /health'][0]:.2f}x the bare handler")
         ratio = med["socialgate GET /public/v1/integrations"][0] / med["bare integrations JSON"][0]
         print(f"ratio GET /public/v1/integrations: {ratio:.2f}x the bare handler")
+        print(f"POST /public/v1/posts (one channel, one comment, Idempotency-Key): "
+              f"{med['socialgate POST /public/v1/posts'][0]:.0f} posts/s")
         print(f"server RSS at the end: {(server.rss_kb() or 0) / 1024:.1f} MiB")
         ok = True
         return 0

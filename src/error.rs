@@ -85,6 +85,8 @@ impl From<DbError> for AppError {
             {
                 AppError::InsufficientStorage
             }
+            // A batch of the write lane whose commit found the disk full.
+            DbError::Commit(why) if disk_full(&why) => AppError::InsufficientStorage,
             other => AppError::internal(other),
         }
     }

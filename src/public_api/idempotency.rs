@@ -157,7 +157,7 @@ where
     let k = key_hash.clone();
     match state
         .db
-        .run(move |conn| begin(conn, &k, &request_hash))
+        .write(move |conn| begin(conn, &k, &request_hash))
         .await?
     {
         Begin::Proceed => {}
@@ -183,7 +183,7 @@ where
     };
     state
         .db
-        .run(move |conn| finish(conn, &key_hash, status, Some(stored)))
+        .write_one(move |conn| finish(conn, &key_hash, status, Some(stored)))
         .await?;
     Ok(outcome)
 }
@@ -244,7 +244,7 @@ pub async fn guard(
     fingerprint.extend_from_slice(&body);
     let request_hash = crate::crypto::hex(&sha2_digest(&fingerprint));
     let (k, r) = (key_hash.clone(), request_hash);
-    match state.db.run(move |conn| begin(conn, &k, &r)).await? {
+    match state.db.write(move |conn| begin(conn, &k, &r)).await? {
         Begin::Proceed => {}
         Begin::Replay(status, stored) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -293,7 +293,7 @@ pub async fn guard(
     let stored = keep.then(|| String::from_utf8_lossy(&bytes).into_owned());
     state
         .db
-        .run(move |conn| finish(conn, &key_hash, status.as_u16(), stored))
+        .write_one(move |conn| finish(conn, &key_hash, status.as_u16(), stored))
         .await?;
     let response = head.set_body(BoxBody::new(bytes));
     Ok(ServiceResponse::new(http_req, response).map_into_right_body())
