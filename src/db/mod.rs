@@ -370,10 +370,11 @@ impl Db {
         lane.run(f).await
     }
 
-    /// `write` for work of one statement, which commits on its own: on PostgreSQL it runs
-    /// without `BEGIN` and `COMMIT` (one round trip instead of three); on SQLite it joins the
-    /// write lane like any write.
-    pub async fn write_one<T, E, F>(&self, f: F) -> Result<T, E>
+    /// `write` for work that commits on its own, one statement or a transaction it opens
+    /// itself: on PostgreSQL it runs without an enclosing `BEGIN` and `COMMIT` (for one
+    /// statement, one round trip instead of three; for a transaction, no savepoint inside it);
+    /// on SQLite it joins the write lane like any write.
+    pub async fn write_autocommit<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,

@@ -93,7 +93,7 @@ async fn keep(on: &On<'_>, post: &PostDetails) -> Result<PostOutcome> {
     let media = serde_json::to_string(&post.media).unwrap_or_else(|_| "[]".into());
     let (row_id, account, text) = (id.clone(), auth.internal_id.clone(), post.message.clone());
     ctx.db
-        .write_one(move |conn| {
+        .write_autocommit(move |conn| {
             diesel::insert_into(sandbox_posts::table)
                 .values((
                     sandbox_posts::id.eq(&row_id),

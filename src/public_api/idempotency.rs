@@ -183,7 +183,7 @@ where
     };
     state
         .db
-        .write_one(move |conn| finish(conn, &key_hash, status, Some(stored)))
+        .write_autocommit(move |conn| finish(conn, &key_hash, status, Some(stored)))
         .await?;
     Ok(outcome)
 }
@@ -293,7 +293,7 @@ pub async fn guard(
     let stored = keep.then(|| String::from_utf8_lossy(&bytes).into_owned());
     state
         .db
-        .write_one(move |conn| finish(conn, &key_hash, status.as_u16(), stored))
+        .write_autocommit(move |conn| finish(conn, &key_hash, status.as_u16(), stored))
         .await?;
     let response = head.set_body(BoxBody::new(bytes));
     Ok(ServiceResponse::new(http_req, response).map_into_right_body())

@@ -70,7 +70,7 @@ pub async fn create(
     let org = caller.organization_id.clone();
     let created = state
         .db
-        .write(move |conn| posts::create(conn, &org, &req))
+        .write_autocommit(move |conn| posts::create(conn, &org, &req))
         .await?;
     let body: Vec<Value> = created
         .into_iter()
@@ -224,7 +224,7 @@ pub async fn update(
     };
     let created = state
         .db
-        .write(move |conn| posts::create(conn, &org, &req))
+        .write_autocommit(move |conn| posts::create(conn, &org, &req))
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "postId": created[0].0, "integration": created[0].1 })))
 }

@@ -329,7 +329,7 @@ impl<'a> Publish<'a> {
         let id = self.job.id.clone();
         self.state
             .db
-            .write_one(move |conn| jobs::finish(conn, &id))
+            .write_autocommit(move |conn| jobs::finish(conn, &id))
             .await
     }
 
@@ -341,7 +341,7 @@ impl<'a> Publish<'a> {
         );
         self.state
             .db
-            .write_one(move |conn| jobs::save_payload(conn, &id, &worker, &payload))
+            .write_autocommit(move |conn| jobs::save_payload(conn, &id, &worker, &payload))
             .await
     }
 
@@ -353,7 +353,7 @@ impl<'a> Publish<'a> {
         let (id, payload) = (self.job.id.clone(), self.progress.to_value());
         self.state
             .db
-            .write_one(move |conn| jobs::release(conn, &id, at, error.as_deref(), &payload))
+            .write_autocommit(move |conn| jobs::release(conn, &id, at, error.as_deref(), &payload))
             .await
     }
 

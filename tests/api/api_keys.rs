@@ -79,22 +79,7 @@ async fn missing_wrong_and_revoked_credentials_get_postiz_401s() {
         .unwrap();
     assert_eq!(r.headers()["cache-control"], "no-store");
 
-    let (_, html) = app.page(&admin, "/settings/developers/public-api").await;
-    let id = html
-        .split("/settings/developers/public-api/")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .unwrap()
-        .to_owned();
-    let token = app.csrf(&admin, "/settings/developers/public-api").await;
-    let r = app
-        .post_form(
-            &admin,
-            &format!("/settings/developers/public-api/{id}/revoke"),
-            &[("csrf_token", &token)],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.revoke_first_api_key(&admin).await;
     assert_eq!(
         app.is_connected(Some(&key)).await,
         (StatusCode::UNAUTHORIZED, json!({"msg": "Invalid API key"}))

@@ -357,6 +357,26 @@ impl TestApp {
     }
 
     /// The id of the (first) organization of the user with this email.
+    /// Revokes the first key listed on the browser's API keys page, as its user would.
+    pub async fn revoke_first_api_key(&self, browser: &Client) {
+        let (_, html) = self.page(browser, "/settings/developers/public-api").await;
+        let id = html
+            .split("/settings/developers/public-api/")
+            .nth(1)
+            .and_then(|s| s.split('/').next())
+            .expect("a key is listed")
+            .to_owned();
+        let csrf = self.csrf(browser, "/settings/developers/public-api").await;
+        let r = self
+            .post_form(
+                browser,
+                &format!("/settings/developers/public-api/{id}/revoke"),
+                &[("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+
     pub async fn org_of(&self, email: &str) -> String {
         let email = email.to_owned();
         self.state

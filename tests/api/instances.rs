@@ -8,16 +8,23 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, client, on_postgres, spawn_app, spawn_on};
 
-/// A second server on the first one's database and data directory (so the same master key).
-async fn second_instance(first: &TestApp) -> TestApp {
-    let data_dir = first.dir.path().display().to_string();
-    spawn_on(
+/// Two servers on one database and data directory (so the same master key), once both listen
+/// for change notices.
+async fn two_instances() -> (TestApp, TestApp) {
+    let a = spawn_app().await;
+    let data_dir = a.dir.path().display().to_string();
+    let b = spawn_on(
         tempfile::tempdir().unwrap(),
-        first.state.config.database_url.clone(),
+        a.state.config.database_url.clone(),
         None,
         &[("SOCIALGATE_DATA_DIR", &data_dir)],
     )
-    .await
+    .await;
+    crate::helpers::eventually("both instances listen for change notices", || async {
+        (listeners(&a).await >= 2).then_some(())
+    })
+    .await;
+    (a, b)
 }
 
 async fn channel_ids(app: &TestApp, credential: &str) -> Vec<String> {
@@ -58,12 +65,7 @@ async fn a_change_through_one_instance_ends_what_another_cached_on_the_next_requ
     if !on_postgres() {
         return;
     }
-    let a = spawn_app().await;
-    let b = second_instance(&a).await;
-    crate::helpers::eventually("both instances listen for change notices", || async {
-        (listeners(&a).await >= 2).then_some(())
-    })
-    .await;
+    let (a, b) = two_instances().await;
     let tenant = a.tenant("instances@example.com").await;
     let registered = a
         .register_app(&tenant.org, &["https://app.example/cb"], false)
@@ -110,26 +112,7 @@ async fn a_change_through_one_instance_ends_what_another_cached_on_the_next_requ
     );
 
     // So is the key revoked through a's settings page.
-    let (_, html) = a
-        .page(&tenant.browser, "/settings/developers/public-api")
-        .await;
-    let id = html
-        .split("/settings/developers/public-api/")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .unwrap()
-        .to_owned();
-    let csrf = a
-        .csrf(&tenant.browser, "/settings/developers/public-api")
-        .await;
-    let r = a
-        .post_form(
-            &tenant.browser,
-            &format!("/settings/developers/public-api/{id}/revoke"),
-            &[("csrf_token", &csrf)],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    a.revoke_first_api_key(&tenant.browser).await;
     let (status, body) = b.api_get(&tenant.key, "/integrations").await;
     assert_eq!(
         (status, body),
@@ -145,12 +128,7 @@ async fn a_notice_missed_while_the_listener_was_gone_leaves_nothing_trusted() {
     if !on_postgres() {
         return;
     }
-    let a = spawn_app().await;
-    let b = second_instance(&a).await;
-    crate::helpers::eventually("both instances listen for change notices", || async {
-        (listeners(&a).await >= 2).then_some(())
-    })
-    .await;
+    let (a, b) = two_instances().await;
     let tenant = a.tenant("missed@example.com").await;
     let second_key = a.create_api_key(&tenant.browser, "second").await;
     for _ in 0..2 {
