@@ -71,7 +71,23 @@ enum Begin {
     OtherBody,
 }
 
+/// Records a new key, or says what the one already recorded means. A new key (the usual case)
+/// costs one statement; only a key seen before needs the transaction that reads and decides.
 fn begin(conn: &mut DbConn, key_hash: &str, request_hash: &str) -> Result<Begin, AppError> {
+    let insert = diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::key_hash.eq(key_hash),
+            idempotency_keys::request_hash.eq(request_hash),
+            idempotency_keys::created_at.eq(now()),
+        ))
+        .on_conflict_do_nothing();
+    if crate::per_backend!(conn, |c| insert.execute(c))? == 1 {
+        return Ok(Begin::Proceed);
+    }
+    begin_again(conn, key_hash, request_hash)
+}
+
+fn begin_again(conn: &mut DbConn, key_hash: &str, request_hash: &str) -> Result<Begin, AppError> {
     write_transaction(conn, |conn| {
         let existing: Option<(String, Option<i32>, Option<String>, chrono::NaiveDateTime)> =
             idempotency_keys::table
@@ -157,7 +173,7 @@ where
     let k = key_hash.clone();
     match state
         .db
-        .write(move |conn| begin(conn, &k, &request_hash))
+        .write_autocommit(move |conn| begin(conn, &k, &request_hash))
         .await?
     {
         Begin::Proceed => {}
@@ -244,7 +260,7 @@ pub async fn guard(
     fingerprint.extend_from_slice(&body);
     let request_hash = crate::crypto::hex(&sha2_digest(&fingerprint));
     let (k, r) = (key_hash.clone(), request_hash);
-    match state.db.write(move |conn| begin(conn, &k, &r)).await? {
+    match state.db.write_autocommit(move |conn| begin(conn, &k, &r)).await? {
         Begin::Proceed => {}
         Begin::Replay(status, stored) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
