@@ -260,7 +260,11 @@ pub async fn guard(
     fingerprint.extend_from_slice(&body);
     let request_hash = crate::crypto::hex(&sha2_digest(&fingerprint));
     let (k, r) = (key_hash.clone(), request_hash);
-    match state.db.write_autocommit(move |conn| begin(conn, &k, &r)).await? {
+    match state
+        .db
+        .write_autocommit(move |conn| begin(conn, &k, &r))
+        .await?
+    {
         Begin::Proceed => {}
         Begin::Replay(status, stored) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);

@@ -535,9 +535,15 @@ impl<'a> Publish<'a> {
                     if last {
                         // The row's record, the job's end and what tells the organization,
                         // in one transaction.
-                        return self
+                        let concluded = self
                             .conclude(&rows, &channel, provider, Some((row, &p)))
                             .await;
+                        if concluded.is_err() {
+                            // Keep the record at least: the next run then ends the job instead
+                            // of reporting a post it cannot confirm.
+                            let _ = self.keep_record(row, &p).await;
+                        }
+                        return concluded;
                     }
                     self.record(row, &p).await?
                 }
@@ -735,13 +741,18 @@ impl<'a> Publish<'a> {
     }
 
     async fn record(&mut self, row: &Post, p: &Published) -> Result<(), AppError> {
+        self.note_published(row, p);
+        self.keep_record(row, p).await
+    }
+
+    /// Writes a published row and the progress that says so (`note_published` came first).
+    async fn keep_record(&self, row: &Post, p: &Published) -> Result<(), AppError> {
         let (id, release, url, reference) = (
             row.id.clone(),
             p.id.clone(),
             p.url.clone(),
             p.reference.clone(),
         );
-        self.note_published(row, p);
         let (job, worker, payload) = (
             self.job.id.clone(),
             self.worker.to_owned(),
