@@ -67,7 +67,7 @@ pub fn list(conn: &mut DbConn, org_id: &str) -> Result<Vec<ApiKey>, AppError> {
 }
 
 /// Keys recently resolved by this process, each with where credentials stood before its lookup
-/// (`Db::revocation_signal`). An entry is trusted while that still reads the same: on
+/// (`Db::key_signal`). An entry is trusted while that still reads the same: on
 /// PostgreSQL a key revoked by any instance moves it (`db::notices`); on SQLite, whose signal
 /// follows tokens only, a revocation forgets the key here at once, and this process is the
 /// database's one server. After a minute the key is checked against the database again.

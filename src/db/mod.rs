@@ -278,6 +278,17 @@ impl Db {
         }
     }
 
+    /// Where API keys stand, for the keys this process resolved lately: on PostgreSQL the
+    /// credential notices heard; on SQLite a constant, since the process that revokes a key
+    /// forgets it at once and is the database's one server (and reading the token signal would
+    /// cost a system call per request).
+    pub fn key_signal(&self) -> Option<u64> {
+        match &self.heard {
+            Some(heard) => heard.credentials(),
+            None => Some(0),
+        }
+    }
+
     /// Where the organization's channel list stands, for caches of it: `None` means trust
     /// nothing (PostgreSQL while its change notices are not heard).
     pub fn channels_generation(&self, org_id: &str) -> Option<(u64, u64)> {

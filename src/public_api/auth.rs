@@ -101,13 +101,8 @@ pub async fn resolve(
             },
         });
     }
-    // Keys resolved a moment ago need no database trip while no credential has ended since.
-    // On SQLite this process is the one server and forgets a key it revokes at once; the
-    // signal there follows tokens only, and reading it would cost a system call.
-    let signal = match state.db.backend() {
-        crate::config::DbBackend::Sqlite => Some(0),
-        crate::config::DbBackend::Postgres => state.db.revocation_signal(),
-    };
+    // Keys resolved a moment ago need no database trip while no key has ended since.
+    let signal = state.db.key_signal();
     let (id, organization_id) = match api_keys::recently_resolved(&credential, signal) {
         Some(found) => found,
         None => {

@@ -130,19 +130,15 @@ pub fn claim(
             // for the disk; at one claim per freed slot, that wait was the queue's pace.
             diesel::sql_query("SET LOCAL synchronous_commit = off").execute(pg)?;
         }
-        macro_rules! due {
-            () => {
-                jobs::table
-                    .filter(jobs::run_at.le(at))
-                    .filter(jobs::locked_until.is_null().or(jobs::locked_until.le(at)))
-                    .order(jobs::run_at.asc())
-                    .limit(max * 8)
-                    .select(Job::as_select())
-            };
-        }
         // Read, not locked: locking every candidate wrote each row, to claim a few of them.
         // The statement that takes them checks again that each is still free.
-        let candidates: Vec<Job> = due!().load(conn)?;
+        let candidates: Vec<Job> = jobs::table
+            .filter(jobs::run_at.le(at))
+            .filter(jobs::locked_until.is_null().or(jobs::locked_until.le(at)))
+            .order(jobs::run_at.asc())
+            .limit(max * 8)
+            .select(Job::as_select())
+            .load(conn)?;
         if candidates.is_empty() {
             return Ok(Vec::new());
         }

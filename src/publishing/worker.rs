@@ -90,7 +90,7 @@ pub async fn run(state: web::Data<AppState>, mut shutdown: watch::Receiver<bool>
         let limit = queue_limits(&state.config);
         let claimed = state
             .db
-            .write(move |conn| jobs::claim(conn, &w, free, &limit))
+            .write_autocommit(move |conn| jobs::claim(conn, &w, free, &limit))
             .await
             .unwrap_or_else(|e| {
                 tracing::error!(error = %e, "claiming jobs failed");
