@@ -162,7 +162,12 @@ fn main() -> ExitCode {
     // is written when `_log` is dropped at the end of `main`.
     let (writer, _log) = telemetry::off_the_request_path(std::io::stderr());
     telemetry::init(config.log_format, &filter, writer);
+    let code = command(cli, config);
+    telemetry::flush();
+    code
+}
 
+fn command(cli: Cli, config: Config) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve { production: false }) {
         Command::Serve { production } => {
             let runtime = actix_web::rt::System::new();

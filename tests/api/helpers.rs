@@ -35,6 +35,7 @@ impl Write for LogWriter {
 
 /// All log output so far.
 pub fn logs() -> String {
+    socialgate::telemetry::flush();
     String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
 }
 
