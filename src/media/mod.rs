@@ -169,6 +169,73 @@ pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     }
 }
 
+/// A PNG's pixels, 8-bit grey or RGB, any transparency laid over white.
+pub struct Opaque {
+    pub width: u32,
+    pub height: u32,
+    pub grey: bool,
+    pub pixels: Vec<u8>,
+}
+
+/// Decodes a PNG to opaque 8-bit pixels (for a PDF page, or a JPEG copy).
+pub fn opaque_png(bytes: &[u8]) -> Result<Opaque, String> {
+    let broken = |e: png::DecodingError| format!("a PNG picture is broken: {e}");
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().map_err(broken)?;
+    let size = reader
+        .output_buffer_size()
+        .ok_or("a PNG picture is too large")?;
+    let mut pixels = vec![0; size];
+    let frame = reader.next_frame(&mut pixels).map_err(broken)?;
+    pixels.truncate(frame.buffer_size());
+    let over_white = |value: u8, alpha: u8| -> u8 {
+        let (v, a) = (u32::from(value), u32::from(alpha));
+        ((v * a + 255 * (255 - a) + 127) / 255) as u8
+    };
+    let (grey, pixels) = match frame.color_type {
+        png::ColorType::Grayscale => (true, pixels),
+        png::ColorType::Rgb => (false, pixels),
+        png::ColorType::GrayscaleAlpha => (
+            true,
+            pixels.chunks(2).map(|p| over_white(p[0], p[1])).collect(),
+        ),
+        png::ColorType::Rgba => (
+            false,
+            pixels
+                .chunks(4)
+                .flat_map(|p| [0, 1, 2].map(|c| over_white(p[c], p[3])))
+                .collect(),
+        ),
+        png::ColorType::Indexed => return Err("a PNG palette could not be expanded".into()),
+    };
+    Ok(Opaque {
+        width: frame.width,
+        height: frame.height,
+        grey,
+        pixels,
+    })
+}
+
+/// A PNG as a JPEG (quality 90), for networks that take no PNG.
+pub fn jpeg_from_png(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let picture = opaque_png(bytes)?;
+    let (width, height) = (
+        u16::try_from(picture.width).map_err(|_| "the picture is too wide for a JPEG")?,
+        u16::try_from(picture.height).map_err(|_| "the picture is too tall for a JPEG")?,
+    );
+    let mut out = Vec::new();
+    let color = if picture.grey {
+        jpeg_encoder::ColorType::Luma
+    } else {
+        jpeg_encoder::ColorType::Rgb
+    };
+    jpeg_encoder::Encoder::new(&mut out, 90)
+        .encode(&picture.pixels, width, height, color)
+        .map_err(|e| format!("the picture could not be made a JPEG: {e}"))?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::dimensions;

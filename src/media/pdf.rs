@@ -62,44 +62,24 @@ fn jpeg(bytes: &[u8]) -> Result<Picture, String> {
 
 /// A PNG decoded to 8-bit grey or RGB over white, deflated.
 fn png(bytes: &[u8]) -> Result<Picture, String> {
-    let broken = |e: png::DecodingError| format!("a PNG picture is broken: {e}");
-    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-    decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder.read_info().map_err(broken)?;
-    let size = reader
-        .output_buffer_size()
-        .ok_or("a PNG picture is too large")?;
-    let mut pixels = vec![0; size];
-    let frame = reader.next_frame(&mut pixels).map_err(broken)?;
-    pixels.truncate(frame.buffer_size());
-    let over_white = |value: u8, alpha: u8| -> u8 {
-        let (v, a) = (u32::from(value), u32::from(alpha));
-        ((v * a + 255 * (255 - a) + 127) / 255) as u8
-    };
-    let (color_space, raw): (&'static str, Vec<u8>) = match frame.color_type {
-        png::ColorType::Grayscale => ("DeviceGray", pixels),
-        png::ColorType::Rgb => ("DeviceRGB", pixels),
-        png::ColorType::GrayscaleAlpha => (
-            "DeviceGray",
-            pixels.chunks(2).map(|p| over_white(p[0], p[1])).collect(),
-        ),
-        png::ColorType::Rgba => (
-            "DeviceRGB",
-            pixels
-                .chunks(4)
-                .flat_map(|p| [0, 1, 2].map(|c| over_white(p[c], p[3])))
-                .collect(),
-        ),
-        png::ColorType::Indexed => return Err("a PNG palette could not be expanded".into()),
-    };
+    let decoded = super::opaque_png(bytes)?;
+    let (color_space, raw) = (
+        if decoded.grey {
+            "DeviceGray"
+        } else {
+            "DeviceRGB"
+        },
+        decoded.pixels,
+    );
+    let frame = (decoded.width, decoded.height);
     let mut deflated = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
     deflated
         .write_all(&raw)
         .and_then(|()| deflated.flush())
         .map_err(|e| e.to_string())?;
     Ok(Picture {
-        width: frame.width,
-        height: frame.height,
+        width: frame.0,
+        height: frame.1,
         color_space,
         filter: "FlateDecode",
         data: deflated.finish().map_err(|e| e.to_string())?,

@@ -33,6 +33,40 @@ pub struct Api<'a> {
     ctx: &'a Ctx<'a>,
     base: String,
     auth: Auth<'a>,
+    /// The `User-Agent` sent, when the network wants its own (`ProviderInfo::user_agent`).
+    user_agent: Option<String>,
+    /// Requests with this key wait their turn (`paced`).
+    pace: Option<(String, Duration)>,
+}
+
+/// When each paced key may send its next request (`Api::paced`).
+static TURNS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, tokio::time::Instant>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// Waits until `key` may send, and books its next turn `every` later.
+async fn wait_turn(key: &str, every: Duration) {
+    let at = {
+        let mut turns = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+        let now = tokio::time::Instant::now();
+        turns.retain(|_, next| *next + Duration::from_secs(3600) > now);
+        let at = turns.get(key).copied().unwrap_or(now).max(now);
+        turns.insert(key.to_owned(), at + every);
+        at
+    };
+    tokio::time::sleep_until(at).await;
+}
+
+/// After an answer that says no requests remain, `key`'s next turn waits for the window to
+/// reset (at most a minute here; longer waits are the worker's, through `RetryLater`).
+fn note_window(key: &str, headers: &reqwest::header::HeaderMap) {
+    let Some(wait) = window_reset(headers) else {
+        return;
+    };
+    let now = tokio::time::Instant::now();
+    let mut turns = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+    let next = turns.entry(key.to_owned()).or_insert(now);
+    *next = (*next).max(now + wait.min(Duration::from_secs(60)));
 }
 
 impl<'a> Api<'a> {
@@ -43,7 +77,22 @@ impl<'a> Api<'a> {
             ctx,
             base: base.trim_end_matches('/').to_owned(),
             auth,
+            user_agent: provider.info().user_agent.map(str::to_owned),
+            pace: None,
         }
+    }
+
+    /// Sends this `User-Agent` instead of the network's or socialgate's own.
+    pub fn user_agent(mut self, value: String) -> Self {
+        self.user_agent = Some(value);
+        self
+    }
+
+    /// At most one request per `every` for `key` (an account), across every call in this
+    /// process; an answer that says the window is used up holds the next one until it resets.
+    pub fn paced(mut self, key: &str, every: Duration) -> Self {
+        self.pace = Some((key.to_owned(), every));
+        self
     }
 
     /// The API at the network's own `api_base`.
@@ -203,6 +252,9 @@ impl Request<'_> {
                 builder = builder.header(reqwest::header::AUTHORIZATION, header);
             }
         }
+        if let Some(agent) = &api.user_agent {
+            builder = builder.header(reqwest::header::USER_AGENT, agent);
+        }
         for (name, value) in self.headers {
             builder = builder.header(name, value);
         }
@@ -222,17 +274,12 @@ impl Request<'_> {
     /// Sends it; a 2xx answer is returned, anything else is classified.
     pub async fn send(self) -> Result<Response> {
         let provider = self.api.provider;
-        let response = self.build()?.send().await.map_err(transport_error)?;
+        let response = self.send_any().await?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
         }
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = wait_stated(response.headers());
         let body = response.text().await.unwrap_or_default();
         Err(classify(provider, status, &body, retry_after))
     }
@@ -240,7 +287,15 @@ impl Request<'_> {
     /// Sends it and answers whatever status came back (protocols that speak in statuses, such
     /// as a resumable upload's 308); only a failed transport is an error.
     pub async fn send_any(self) -> Result<Response> {
-        self.build()?.send().await.map_err(transport_error)
+        let pace = self.api.pace.clone();
+        if let Some((key, every)) = &pace {
+            wait_turn(key, *every).await;
+        }
+        let response = self.build()?.send().await.map_err(transport_error)?;
+        if let Some((key, _)) = &pace {
+            note_window(key, response.headers());
+        }
+        Ok(response)
     }
 
     /// Sends it and reads the JSON answer as `T`.
@@ -259,6 +314,46 @@ impl Request<'_> {
     pub async fn text(self) -> Result<String> {
         self.send().await?.text().await.map_err(transport_error)
     }
+}
+
+/// How long the platform asks us to wait: `Retry-After` in seconds, else, on an answer that
+/// says no requests remain, `X-RateLimit-Reset` / `X-Ratelimit-Reset` (seconds until the
+/// window resets, as Reddit sends it, or the moment it resets in Unix seconds, as Dribbble
+/// and GitHub-style APIs send it).
+pub fn wait_stated(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|n| n.is_finite() && *n >= 0.0)
+    };
+    match number("retry-after") {
+        Some(seconds) => Some(Duration::from_secs(seconds.ceil() as u64)),
+        None => window_reset(headers),
+    }
+}
+
+/// Until the rate-limit window resets, when an answer says no requests remain in it.
+fn window_reset(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|n| n.is_finite() && *n >= 0.0)
+    };
+    if number("x-ratelimit-remaining").is_none_or(|left| left >= 1.0) {
+        return None;
+    }
+    let reset = number("x-ratelimit-reset")?;
+    // Past a billion it is a moment (2001 onwards), not a count of seconds.
+    let seconds = if reset > 1e9 {
+        reset - chrono::Utc::now().timestamp() as f64
+    } else {
+        reset
+    };
+    Some(Duration::from_secs(seconds.max(1.0).ceil() as u64))
 }
 
 /// Waits `every`, then checks, until `check` gives a value, at most `times` times; then the
@@ -285,6 +380,72 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wait_a_platform_states_is_read_from_its_headers() {
+        let headers = |pairs: &[(&'static str, String)]| {
+            let mut map = reqwest::header::HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, value.parse().unwrap());
+            }
+            map
+        };
+        let wait = |pairs: &[(&'static str, String)]| wait_stated(&headers(pairs));
+        assert_eq!(
+            wait(&[("retry-after", "120".into())]),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            wait(&[
+                ("x-ratelimit-remaining", "0.0".into()),
+                ("x-ratelimit-reset", "42".into())
+            ]),
+            Some(Duration::from_secs(42))
+        );
+        let in_a_minute = (chrono::Utc::now().timestamp() + 60).to_string();
+        let stated = wait(&[
+            ("x-ratelimit-remaining", "0".into()),
+            ("x-ratelimit-reset", in_a_minute),
+        ])
+        .unwrap()
+        .as_secs();
+        assert!((58..=61).contains(&stated), "{stated}");
+        // Requests left: the reset is no reason to wait.
+        assert_eq!(
+            wait(&[
+                ("x-ratelimit-remaining", "7".into()),
+                ("x-ratelimit-reset", "42".into())
+            ]),
+            None
+        );
+        assert_eq!(wait(&[]), None);
+    }
+
+    #[tokio::test]
+    async fn paced_requests_keep_their_distance() {
+        let every = Duration::from_millis(50);
+        let start = tokio::time::Instant::now();
+        for _ in 0..3 {
+            wait_turn("paced-test", every).await;
+        }
+        let paced = start.elapsed();
+        assert!(paced >= Duration::from_millis(100), "{paced:?}");
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        headers.insert("x-ratelimit-reset", "1".parse().unwrap());
+        note_window("paced-test", &headers);
+        let held = tokio::time::Instant::now();
+        wait_turn("paced-test", every).await;
+        assert!(
+            held.elapsed() >= Duration::from_millis(900),
+            "{:?}",
+            held.elapsed()
+        );
+        // Another key is not held.
+        let other = tokio::time::Instant::now();
+        wait_turn("other-test", every).await;
+        assert!(other.elapsed() < Duration::from_millis(50));
+    }
 
     #[tokio::test]
     async fn poll_until_stops_at_the_first_answer_or_gives_up() {

@@ -132,6 +132,45 @@ impl Medium {
         Ok(buffer)
     }
 
+    /// `len` bytes from `offset` as a streamed request body (a chunk of an upload, read from
+    /// storage as it is sent).
+    pub async fn range_body(&self, offset: u64, len: u64) -> Result<reqwest::Body> {
+        use tokio::io::AsyncSeekExt;
+        let mut file = tokio::fs::File::open(&self.file)
+            .await
+            .map_err(|e| unreadable(&self.source, e))?;
+        file.seek(std::io::SeekFrom::Start(offset))
+            .await
+            .map_err(|e| unreadable(&self.source, e))?;
+        Ok(reqwest::Body::wrap_stream(
+            tokio_util::io::ReaderStream::new(file.take(len)),
+        ))
+    }
+
+    /// A video's duration in seconds, from its MP4 (or QuickTime) `moov/mvhd` box, wherever in
+    /// the file the box is; `None` when the file does not say.
+    pub async fn duration(&self) -> Option<f64> {
+        let mut at = 0u64;
+        // The top-level boxes, read by their headers only, until `moov`.
+        while at + 8 <= self.len {
+            let head = self.chunk_at(at, 16).await.ok()?;
+            let (size, kind) = box_header(&head)?;
+            if kind == *b"moov" {
+                let moov = self
+                    .chunk_at(at, size.min(64 * 1024 * 1024) as usize)
+                    .await
+                    .ok()?;
+                return mvhd_duration(&moov[header_len(&head)?..]);
+            }
+            // A size smaller than a header is not MP4: no duration to read.
+            if size < 8 {
+                return None;
+            }
+            at = at.checked_add(size)?;
+        }
+        None
+    }
+
     /// Reads the medium `size` bytes at a time (the last chunk may be shorter).
     pub async fn chunks(&self, size: usize) -> Result<Chunks> {
         let file = tokio::fs::File::open(&self.file)
@@ -144,6 +183,84 @@ impl Medium {
             source: self.source.clone(),
         })
     }
+}
+
+/// The address a platform can fetch an image from in one of the `accepted` types: the image's
+/// own, or, for a PNG, that of a JPEG copy made and kept in storage beside the uploads.
+pub async fn url_accepted(ctx: &Ctx<'_>, path: &str, accepted: &[&str]) -> Result<String> {
+    let image = Medium::open(ctx, path).await?;
+    if accepted.contains(&image.mime) {
+        return Ok(path.to_owned());
+    }
+    if image.mime != "image/png" || !accepted.contains(&"image/jpeg") {
+        return Err(ProviderError::BadBody(format!(
+            "{} is {}; this network takes {}",
+            image.file_name,
+            image.mime,
+            accepted.join(", ")
+        )));
+    }
+    let png = image.bytes().await?;
+    let jpeg = tokio::task::spawn_blocking(move || crate::media::jpeg_from_png(&png))
+        .await
+        .map_err(|e| ProviderError::BadBody(e.to_string()))?
+        .map_err(ProviderError::BadBody)?;
+    let stored = async {
+        let mut copy = crate::media::storage::Incoming::create(ctx.config).await?;
+        copy.write(&jpeg).await?;
+        copy.keep(ctx.store, "jpg").await
+    };
+    let (key, _) = stored
+        .await
+        .map_err(|e| ProviderError::retry(format!("the JPEG copy could not be stored: {e}")))?;
+    Ok(ctx.store.url(ctx.config, &key))
+}
+
+/// An MP4 box's size (the whole box, header included) and type.
+fn box_header(head: &[u8]) -> Option<(u64, [u8; 4])> {
+    let size = u32::from_be_bytes(head.get(0..4)?.try_into().ok()?);
+    let kind: [u8; 4] = head.get(4..8)?.try_into().ok()?;
+    let size = match size {
+        1 => u64::from_be_bytes(head.get(8..16)?.try_into().ok()?),
+        n => u64::from(n),
+    };
+    Some((size, kind))
+}
+
+fn header_len(head: &[u8]) -> Option<usize> {
+    Some(
+        if u32::from_be_bytes(head.get(0..4)?.try_into().ok()?) == 1 {
+            16
+        } else {
+            8
+        },
+    )
+}
+
+/// The duration `mvhd` states, among the boxes of `moov`'s body.
+fn mvhd_duration(mut boxes: &[u8]) -> Option<f64> {
+    while boxes.len() >= 8 {
+        let (size, kind) = box_header(boxes)?;
+        let start = header_len(boxes)?;
+        let body = boxes.get(start..usize::try_from(size).ok()?.min(boxes.len()))?;
+        if kind == *b"mvhd" {
+            // Version 1: 64-bit times; version 0: 32-bit.
+            let (timescale, duration) = if body.first()? == &1 {
+                (
+                    u32::from_be_bytes(body.get(20..24)?.try_into().ok()?),
+                    u64::from_be_bytes(body.get(24..32)?.try_into().ok()?),
+                )
+            } else {
+                (
+                    u32::from_be_bytes(body.get(12..16)?.try_into().ok()?),
+                    u64::from(u32::from_be_bytes(body.get(16..20)?.try_into().ok()?)),
+                )
+            };
+            return (timescale > 0).then(|| duration as f64 / f64::from(timescale));
+        }
+        boxes = boxes.get(usize::try_from(size).ok().filter(|s| *s >= 8)?..)?;
+    }
+    None
 }
 
 /// Sequential chunks of a medium.
@@ -290,18 +407,24 @@ pub fn unreachable_by(names: &[&str], base: &str) -> Option<String> {
 /// Whether this network fetches media itself and the platform is not sent to a local address
 /// by `SOCIALGATE_PROVIDER_HOSTS` (a local fake can reach local media).
 pub fn fetches_from_outside(config: &crate::config::Config, info: &super::ProviderInfo) -> bool {
-    if !info.fetches_media {
-        return false;
-    }
-    let platform_is_local = url::Url::parse(info.api_base)
+    info.fetches_media && !platform_is_local(config, info)
+}
+
+/// Whether `SOCIALGATE_PROVIDER_HOSTS` sends the platform to a local address.
+fn platform_is_local(config: &crate::config::Config, info: &super::ProviderInfo) -> bool {
+    url::Url::parse(info.api_base)
         .ok()
         .and_then(|api| {
             let host = api.host_str()?.to_owned();
             config.providers.hosts.base_for(&host).cloned()
         })
         .and_then(|base| base.host().map(|h| !reachable_from_internet(&h)))
-        .unwrap_or(false);
-    !platform_is_local
+        .unwrap_or(false)
+}
+
+/// Whether the platform can fetch `url` itself (else a network that can sends the bytes).
+pub fn can_fetch(config: &crate::config::Config, info: &super::ProviderInfo, url: &str) -> bool {
+    platform_is_local(config, info) || unreachable_by(&[info.name], url).is_none()
 }
 
 /// Why a network that fetches media itself cannot fetch from `base`, if it cannot.
@@ -336,6 +459,45 @@ pub fn check_fetchable(ctx: &Ctx<'_>, info: &super::ProviderInfo, path: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An MP4 with `moov` after `mdat`, as cameras write it: `mvhd` version 0 or 1.
+    pub(crate) fn mp4_lasting(seconds: u32, version: u8) -> Vec<u8> {
+        let mut file = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
+        file.extend_from_slice(&1008u32.to_be_bytes());
+        file.extend_from_slice(b"mdat");
+        file.extend(std::iter::repeat_n(7u8, 1000));
+        let mut mvhd = vec![version, 0, 0, 0];
+        if version == 1 {
+            mvhd.extend_from_slice(&[0; 16]);
+            mvhd.extend_from_slice(&600u32.to_be_bytes());
+            mvhd.extend_from_slice(&(u64::from(seconds) * 600).to_be_bytes());
+        } else {
+            mvhd.extend_from_slice(&[0; 8]);
+            mvhd.extend_from_slice(&600u32.to_be_bytes());
+            mvhd.extend_from_slice(&(seconds * 600).to_be_bytes());
+        }
+        mvhd.extend_from_slice(&[0; 80]);
+        let mvhd_box = [
+            ((mvhd.len() + 8) as u32).to_be_bytes().as_slice(),
+            b"mvhd",
+            &mvhd,
+        ]
+        .concat();
+        file.extend_from_slice(&((mvhd_box.len() + 8) as u32).to_be_bytes());
+        file.extend_from_slice(b"moov");
+        file.extend_from_slice(&mvhd_box);
+        file
+    }
+
+    #[test]
+    fn a_videos_duration_is_read_from_its_movie_header() {
+        for version in [0, 1] {
+            let file = mp4_lasting(75, version);
+            let moov = file.windows(4).position(|w| w == b"moov").unwrap() + 4;
+            assert_eq!(mvhd_duration(&file[moov..]), Some(75.0));
+        }
+        assert_eq!(mvhd_duration(b"\0\0\0\x08free"), None);
+    }
 
     fn config(vars: &[(&str, &str)]) -> crate::config::Config {
         let vars: Vec<(String, String)> = vars

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod bluesky;
+pub mod dribbble;
 pub mod error;
 pub mod facebook;
 pub mod gmb;
@@ -18,6 +19,8 @@ pub mod medium;
 pub mod meta;
 mod oauth1;
 pub mod oauth2;
+pub mod pinterest;
+pub mod reddit;
 pub mod sandbox;
 pub mod settings;
 #[cfg(feature = "network-sketch")]
@@ -25,6 +28,7 @@ pub mod settings;
 pub mod sketch;
 pub mod text;
 pub mod threads;
+pub mod tiktok;
 pub mod x;
 pub mod youtube;
 
@@ -160,6 +164,9 @@ pub struct ProviderInfo {
     /// `picked`).
     pub between_steps: bool,
     pub refresh: RefreshPolicy,
+    /// How long before its access token expires a channel is refreshed by the sweep, in
+    /// seconds (a day; an hour where tokens live a day or less, as TikTok's).
+    pub refresh_ahead: i64,
     /// Whether connecting needs app credentials (a client id and secret).
     pub needs_app_credentials: bool,
     /// Whether the app credentials include an instance URL (Mastodon).
@@ -185,6 +192,8 @@ pub struct ProviderInfo {
     pub settings: SettingsSpec,
     /// Two-phase networks: how a pending publish is checked.
     pub pending: PendingChecks,
+    /// The `User-Agent` the network asks for (Reddit blocks generic ones); unset, socialgate's.
+    pub user_agent: Option<&'static str>,
     /// Whether the platform fetches media itself from our public URL (Meta, Threads, …).
     pub fetches_media: bool,
     /// The network's logo, an SVG compiled into the binary (`static/logos/`, from the CC0
@@ -215,6 +224,7 @@ impl ProviderInfo {
         max_concurrent_jobs: 10,
         between_steps: false,
         refresh: RefreshPolicy::Never,
+        refresh_ahead: 86_400,
         needs_app_credentials: false,
         has_instance_url: false,
         default_instance: None,
@@ -231,6 +241,7 @@ impl ProviderInfo {
             every_seconds: 20,
             at_most: 90,
         },
+        user_agent: None,
         fetches_media: false,
         logo: "",
         custom_fields: &[],
@@ -685,6 +696,10 @@ pub static ALL: &[&dyn Provider] = &[
     &linkedin::PAGE,
     &youtube::YouTube,
     &gmb::Gmb,
+    &tiktok::TikTok,
+    &pinterest::Pinterest,
+    &reddit::Reddit,
+    &dribbble::Dribbble,
     #[cfg(feature = "network-sketch")]
     &sketch::Sketch,
 ];

@@ -313,6 +313,18 @@ fn grant(answer: serde_json::Value) -> Result<TokenGrant> {
         Some(first) => first.clone(),
         None => answer,
     };
+    // An RFC 6749 error sent with a success status (TikTok documents no status for its own).
+    if let (Some(error), None) = (
+        flat.get("error").and_then(|e| e.as_str()),
+        flat.get("access_token"),
+    ) {
+        let description = flat["error_description"].as_str().unwrap_or_default();
+        return Err(ProviderError::BadBody(
+            format!("{error}: {description}")
+                .trim_end_matches([':', ' '])
+                .to_owned(),
+        ));
+    }
     serde_json::from_value(flat.clone()).map_err(|e| {
         ProviderError::BadBody(format!(
             "the token answer is not one socialgate understands ({e}): {}",

@@ -200,11 +200,16 @@ async fn refresh_sweep(state: web::Data<AppState>) {
             .await
             .unwrap_or_default();
         // Without a refresh token a `WithRefreshToken` channel is kept until it has expired.
+        // Short-lived tokens are refreshed only in their network's last stretch (a day ahead of
+        // a token that lives a day would refresh it on every pass).
         let renewable = |c: &Channel| {
-            let needs_one = c
-                .provider()
-                .is_some_and(|p| p.info().refresh == RefreshPolicy::WithRefreshToken);
-            !needs_one || c.has_refresh_token() || c.token_expires_at.is_some_and(|at| at <= now)
+            let info = c.provider().map(|p| p.info());
+            let needs_one = info.is_some_and(|i| i.refresh == RefreshPolicy::WithRefreshToken);
+            let ahead = Duration::seconds(info.map_or(86_400, |i| i.refresh_ahead));
+            let due = c.token_expires_at.is_some_and(|at| at <= now + ahead);
+            due && (!needs_one
+                || c.has_refresh_token()
+                || c.token_expires_at.is_some_and(|at| at <= now))
         };
         for channel in expiring.into_iter().filter(renewable) {
             match channels::refresh_now(&state.ctx(), &state.keys, &channel).await {

@@ -13,8 +13,8 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::fakes::{
-    PNG, bluesky, facebook, gmb, image, instagram, linkedin, mastodon, sketch, threads, trusted, x,
-    youtube,
+    PNG, bluesky, dribbble, facebook, gmb, image, instagram, linkedin, mastodon, pinterest, reddit,
+    sketch, threads, tiktok, trusted, x, youtube,
 };
 use crate::helpers::{Tenant, TestApp, client, spawn_app_with};
 
@@ -198,6 +198,10 @@ contract!(
     linkedin_page_keeps_the_network_contract: LinkedInPage,
     youtube_keeps_the_network_contract: YouTube,
     gmb_keeps_the_network_contract: Gmb,
+    tiktok_keeps_the_network_contract: TikTok,
+    pinterest_keeps_the_network_contract: Pinterest,
+    reddit_keeps_the_network_contract: Reddit,
+    dribbble_keeps_the_network_contract: Dribbble,
     a_network_built_from_the_kit_keeps_the_network_contract: Sketch,
 );
 
@@ -712,4 +716,174 @@ impl Network for InstagramStandalone {
         )
     }
     const RENEWS_TOKENS: bool = true;
+}
+
+/// ada's creator account; every post is a short video, private.
+struct TikTok(MockServer);
+
+impl Network for TikTok {
+    async fn start() -> Self {
+        TikTok(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![("SOCIALGATE_PROVIDER_HOSTS", tiktok::hosts(&self.0))]
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        tiktok::connect(app, &tenant.key, &tenant.org, &self.0).await
+    }
+    async fn accept_posts(&self) {
+        tiktok::mount_publishing(&self.0).await;
+    }
+    async fn media(&self, app: &TestApp, tenant: &Tenant) -> Vec<MediaItem> {
+        let (status, video) = app
+            .upload(&tenant.key, "clip.mp4", tiktok::mp4_lasting(400_000, 12))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{video}");
+        vec![youtube::video_item(&video["path"])]
+    }
+    const TEXT_ONLY: bool = false;
+    const REPLIES: bool = false;
+    fn settings() -> Value {
+        json!({ "privacy_level": "SELF_ONLY", "content_posting_method": "DIRECT_POST" })
+    }
+    const PUBLISH_PATH: &'static str = "/v2/post/publish/video/init/";
+    fn refused_token() -> ResponseTemplate {
+        tiktok::error(
+            401,
+            "access_token_invalid",
+            "The access token is invalid or not found in the request.",
+        )
+    }
+    fn revoked() -> ResponseTemplate {
+        tiktok::error(
+            401,
+            "scope_not_authorized",
+            "The user did not authorize the scope required for completing this request.",
+        )
+    }
+    const RENEWS_TOKENS: bool = true;
+}
+
+/// ada's boards; a pin with a picture on Breads.
+struct Pinterest(MockServer);
+
+impl Network for Pinterest {
+    async fn start() -> Self {
+        Pinterest(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("SOCIALGATE_PROVIDER_HOSTS", pinterest::hosts(&self.0)),
+            ("SOCIALGATE_FETCH_TRUSTED_HOSTS", trusted(&self.0)),
+        ]
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        pinterest::connect(app, &tenant.key, &tenant.org, &self.0).await
+    }
+    async fn accept_posts(&self) {
+        pinterest::mount_publishing(&self.0).await;
+    }
+    const TEXT_ONLY: bool = false;
+    const REPLIES: bool = false;
+    fn settings() -> Value {
+        json!({ "board": "549755885175", "title": "Fresh bread" })
+    }
+    const PUBLISH_PATH: &'static str = "/v5/pins";
+    fn refused_token() -> ResponseTemplate {
+        pinterest::error(401, 2, "Authentication failed.")
+    }
+    fn revoked() -> ResponseTemplate {
+        pinterest::error(401, 2, "Authentication failed.")
+    }
+    const RENEWS_TOKENS: bool = true;
+}
+
+/// ada_writes; a text post to r/selfhosted and a comment under it.
+struct Reddit(MockServer);
+
+impl Network for Reddit {
+    async fn start() -> Self {
+        Reddit(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![("SOCIALGATE_PROVIDER_HOSTS", reddit::hosts(&self.0))]
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        reddit::connect(app, &tenant.key, &tenant.org, &self.0)
+            .await
+            .0
+    }
+    async fn accept_posts(&self) {}
+    async fn media(&self, _app: &TestApp, _tenant: &Tenant) -> Vec<MediaItem> {
+        Vec::new()
+    }
+    fn settings() -> Value {
+        json!({ "subreddit": [{ "value": {
+            "subreddit": "/r/selfhosted/", "title": "Hello from the contract", "type": "self",
+            "is_flair_required": false
+        }}]})
+    }
+    const PUBLISH_PATH: &'static str = "/api/submit";
+    fn refused_token() -> ResponseTemplate {
+        ResponseTemplate::new(401)
+            .insert_header(
+                "www-authenticate",
+                "Bearer realm=\"reddit\", error=\"invalid_token\"",
+            )
+            .set_body_json(json!({ "message": "Unauthorized", "error": 401 }))
+    }
+    fn revoked() -> ResponseTemplate {
+        Self::refused_token()
+    }
+    const RENEWS_TOKENS: bool = true;
+}
+
+/// ada's shots: a 400×300 picture each time.
+struct Dribbble(MockServer);
+
+impl Network for Dribbble {
+    async fn start() -> Self {
+        Dribbble(MockServer::start().await)
+    }
+    fn server(&self) -> &MockServer {
+        &self.0
+    }
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![("SOCIALGATE_PROVIDER_HOSTS", dribbble::hosts(&self.0))]
+    }
+    async fn connect(&self, app: &TestApp, tenant: &Tenant) -> String {
+        dribbble::connect(app, &tenant.key, &tenant.org, &self.0).await
+    }
+    async fn accept_posts(&self) {
+        dribbble::mount_shots(&self.0).await;
+    }
+    async fn media(&self, app: &TestApp, tenant: &Tenant) -> Vec<MediaItem> {
+        let (status, shot) = app
+            .upload(&tenant.key, "shot.png", dribbble::png(400, 300))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{shot}");
+        vec![image(shot["path"].as_str().unwrap(), None)]
+    }
+    const TEXT_ONLY: bool = false;
+    const REPLIES: bool = false;
+    fn settings() -> Value {
+        json!({ "title": "A shot" })
+    }
+    const PUBLISH_PATH: &'static str = "/v2/shots";
+    fn refused_token() -> ResponseTemplate {
+        ResponseTemplate::new(401).set_body_json(json!({ "message": "Bad credentials." }))
+    }
+    fn revoked() -> ResponseTemplate {
+        Self::refused_token()
+    }
+    const RENEWS_TOKENS: bool = false;
 }

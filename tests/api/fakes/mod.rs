@@ -4,13 +4,17 @@
 //! a fake's address) and the OAuth 1.0a signature check (RFC 5849) a real server performs.
 
 pub mod bluesky;
+pub mod dribbble;
 pub mod facebook;
 pub mod gmb;
 pub mod instagram;
 pub mod linkedin;
 pub mod mastodon;
+pub mod pinterest;
+pub mod reddit;
 pub mod sketch;
 pub mod threads;
+pub mod tiktok;
 pub mod x;
 pub mod youtube;
 
