@@ -52,6 +52,7 @@ static INFO: ProviderInfo = ProviderInfo {
     },
     settings: SettingsSpec::of::<DribbbleSettings>(),
     tools: &TOOLS,
+    logo: include_str!("../../static/logos/dribbble.svg"),
     ..ProviderInfo::DEFAULT
 };
 

@@ -58,6 +58,7 @@ static INFO: ProviderInfo = ProviderInfo {
         at_most: 24,
     },
     tools: &TOOLS,
+    logo: include_str!("../../static/logos/pinterest.svg"),
     ..ProviderInfo::DEFAULT
 };
 

@@ -64,6 +64,7 @@ static INFO: ProviderInfo = ProviderInfo {
     },
     user_agent: Some(USER_AGENT),
     tools: &TOOLS,
+    logo: include_str!("../../static/logos/reddit.svg"),
     ..ProviderInfo::DEFAULT
 };
 

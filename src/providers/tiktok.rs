@@ -79,6 +79,7 @@ static INFO: ProviderInfo = ProviderInfo {
         at_most: 240,
     },
     fetches_media: true,
+    logo: include_str!("../../static/logos/tiktok.svg"),
     ..ProviderInfo::DEFAULT
 };
 

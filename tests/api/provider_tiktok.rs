@@ -284,3 +284,66 @@ async fn analytics_come_from_the_creators_profile() {
         .expect("followers");
     assert_eq!(followers["data"][0]["total"], "1200");
 }
+
+#[actix_web::test]
+async fn videos_are_pulled_by_tiktok_once_the_media_host_is_verified() {
+    let server = MockServer::start().await;
+    let hosts = tiktok::hosts(&server);
+    let app = spawn_app_with(&[
+        ("SOCIALGATE_PROVIDER_HOSTS", hosts.as_str()),
+        ("SOCIALGATE_TIKTOK_VERIFIED_MEDIA", "true"),
+    ])
+    .await;
+    let tenant = app.tenant("ada@example.com").await;
+    let id = tiktok::connect(&app, &tenant.key, &tenant.org, &server).await;
+    let seen = tiktok::mount_publishing(&server).await;
+    let (_, video) = app
+        .upload(&tenant.key, "clip.mp4", mp4_lasting(300_000, 20))
+        .await;
+    let channel = app.channel(&tenant.org, &id).await;
+    app.publish_with(
+        &channel,
+        "Pulled",
+        vec![video_item(&video["path"])],
+        settings("SELF_ONLY", "DIRECT_POST"),
+        None,
+    )
+    .await
+    .unwrap();
+    let init = seen.inits.lock().unwrap()[0].clone();
+    assert_eq!(
+        init["source_info"],
+        json!({ "source": "PULL_FROM_URL", "video_url": video["path"] })
+    );
+    assert!(
+        seen.ranges.lock().unwrap().is_empty(),
+        "nothing was uploaded"
+    );
+}
+
+#[actix_web::test]
+async fn a_videos_analytics_and_the_recent_videos_come_from_tiktok() {
+    let (app, server, org, _, id) = ada().await;
+    tiktok::mount_publishing(&server).await;
+    let channel = app.channel(&org, &id).await;
+    let auth = app.channel_auth(&channel).await;
+    let ctx = app.state.ctx();
+    let on = socialgate::providers::On {
+        ctx: &ctx,
+        auth: &auth,
+    };
+    let provider = channel.provider().unwrap();
+    let series = serde_json::to_value(
+        provider
+            .post_analytics(&on, "7300000000000000001", 7)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(series[0]["label"], "Views");
+    assert_eq!(series[0]["data"][0]["total"], "5400");
+    let recent = provider.missing(&on).await.unwrap();
+    assert_eq!(recent.len(), 2);
+    assert_eq!(recent[1].id, "7300000000000000001");
+    assert_eq!(recent[1].url, "https://p16.tiktokcdn.com/cover-1.jpeg");
+}

@@ -362,6 +362,45 @@ pub async fn mount_publishing(server: &MockServer) -> Seen {
         })
         .mount(server)
         .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/video/query/"))
+        .respond_with(|req: &Request| {
+            if !live(req) {
+                return error(401, "access_token_invalid", "The access token is invalid or not found in the request.");
+            }
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            let fields = query_param(req.url.as_str(), "fields").unwrap_or_default();
+            if fields.is_empty() || body["filters"]["video_ids"].as_array().is_none_or(|ids| ids.len() > 20) {
+                return error(400, "invalid_params", "fields and filters.video_ids (at most 20) are required");
+            }
+            let videos: Vec<Value> = body["filters"]["video_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|id| id.as_str() == Some("7300000000000000001"))
+                .map(|id| json!({ "id": id, "view_count": 5400, "like_count": 310, "comment_count": 12, "share_count": 7 }))
+                .collect();
+            ok(json!({ "videos": videos, "cursor": 0, "has_more": false }))
+        })
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/video/list/"))
+        .respond_with(|req: &Request| {
+            if !live(req) {
+                return error(401, "access_token_invalid", "The access token is invalid or not found in the request.");
+            }
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+            if body["max_count"].as_u64().is_some_and(|n| n > 20) {
+                return error(400, "invalid_params", "max_count must be at most 20");
+            }
+            ok(json!({ "videos": [
+                { "id": "7300000000000000002", "cover_image_url": "https://p16.tiktokcdn.com/cover-2.jpeg", "share_url": "https://www.tiktok.com/@ada.dances/video/7300000000000000002" },
+                { "id": "7300000000000000001", "cover_image_url": "https://p16.tiktokcdn.com/cover-1.jpeg", "share_url": "https://www.tiktok.com/@ada.dances/video/7300000000000000001" }
+            ], "cursor": 1764500000000_u64, "has_more": false }))
+        })
+        .mount(server)
+        .await;
     seen
 }
 
