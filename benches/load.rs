@@ -92,8 +92,17 @@ pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
 }
 
 /// Resident memory of this process now and at its peak, in MiB, from /proc.
+#[allow(
+    dead_code,
+    reason = "not every bench that includes this file measures itself"
+)]
 pub fn memory_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    memory_of("self")
+}
+
+/// Resident memory of a process (`self` or a pid) now and at its peak, in MiB, from /proc.
+pub fn memory_of(process: &str) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
             .lines()

@@ -1,14 +1,16 @@
 //! 10,000 posts due at the same moment on the sandbox: publishes per second, the delay from
-//! due time to publish (median, p99), and resident memory while the workers run. SQLite with
-//! one worker; PostgreSQL (when `BENCH_DATABASE_URL` names a database whose role may create
-//! databases) with three workers sharing it. Rerun with:
+//! due time to publish (median, p99), and the resident memory of each worker process while it
+//! runs. SQLite with one `socialgate worker` process; PostgreSQL (when `BENCH_DATABASE_URL`
+//! names a database whose role may create databases) with three, each an instance of its own
+//! sharing the database. Rerun with:
 //!
 //!     cargo bench --bench publishing            (POSTS=10000 to change)
 //!
-//! The workers run in this process (three loops, each with its own pool, listener and leases,
-//! stand for three instances); the sandbox keeps each "published" post in the database, so
-//! every publish is a real claim, a provider call and its writes.
+//! The posts are made in this process; the workers are the real binary, started once the posts
+//! exist and stopped with SIGTERM at the end. The sandbox keeps each "published" post in the
+//! database, so every publish is a real claim, a provider call and its writes.
 
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -40,18 +42,11 @@ fn run(label: &str, database_url: &str, total: usize, workers: usize) -> anyhow:
             SANDBOX_CONCURRENCY.to_string(),
         ),
     ];
-    // One state per worker, each with its own pool and change-notice listener, as separate
-    // instances would have.
-    let states = (0..workers)
-        .map(|_| {
-            let vars = vars.clone();
-            let config = Config::from_lookup(move |n| {
-                vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())
-            })?;
-            Ok(socialgate::prepare(config, false)?)
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let state = states[0].clone();
+    let config = {
+        let vars = vars.clone();
+        Config::from_lookup(move |n| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()))?
+    };
+    let state = socialgate::prepare(config, false)?;
     // Created due in an hour, then all moved to one moment two seconds ahead: the time it takes
     // to create them (seconds on PostgreSQL) must not count as delay.
     let later = socialgate::db::now() + chrono::Duration::hours(1);
@@ -119,22 +114,26 @@ fn run(label: &str, database_url: &str, total: usize, workers: usize) -> anyhow:
             .set(jobs::run_at.eq(due))
             .execute(&mut conn)?;
     }
+    let log = std::fs::File::create(dir.path().join("workers.log"))?;
+    let mut children: Vec<Child> = (0..workers)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_socialgate"))
+                .arg("worker")
+                .envs(vars.iter().cloned())
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(log.try_clone()?)
+                .spawn()
+        })
+        .collect::<std::io::Result<_>>()?;
     let system = actix_web::rt::System::new();
-    let (elapsed, delays, peak) = system.block_on(async {
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let handles: Vec<_> = states
-            .iter()
-            .map(|instance| {
-                actix_web::rt::spawn(socialgate::publishing::worker::run(
-                    instance.clone(),
-                    stopped.clone(),
-                ))
-            })
-            .collect();
+    let counted = system.block_on(async {
         let mut peak: f64 = 0.0;
         loop {
             tokio::time::sleep(Duration::from_millis(250)).await;
-            peak = peak.max(load::memory_mib().0);
+            for child in &children {
+                peak = peak.max(load::memory_of(&child.id().to_string()).0);
+            }
             let done: i64 = state
                 .db
                 .run(|conn| {
@@ -149,10 +148,6 @@ fn run(label: &str, database_url: &str, total: usize, workers: usize) -> anyhow:
                 break;
             }
         }
-        let _ = stop.send(true);
-        for h in handles {
-            let _ = h.await;
-        }
         let published: Vec<chrono::NaiveDateTime> = state
             .db
             .run(|conn| {
@@ -162,16 +157,23 @@ fn run(label: &str, database_url: &str, total: usize, workers: usize) -> anyhow:
                     .map_err(socialgate::error::AppError::from)
             })
             .await?;
-        let last = published.iter().max().copied().unwrap_or(due);
-        let mut delays: Vec<Duration> = published
-            .iter()
-            .map(|t| (*t - due).to_std().unwrap_or_default())
-            .collect();
-        delays.sort();
-        Ok::<_, anyhow::Error>(((last - due).to_std().unwrap_or_default(), delays, peak))
-    })?;
+        Ok::<_, anyhow::Error>((published, peak))
+    });
+    for child in &mut children {
+        // SIGTERM: the worker stops claiming and lets running publishes finish.
+        let _ = Command::new("kill").arg(child.id().to_string()).status();
+        let _ = child.wait();
+    }
+    let (published, peak) = counted?;
+    let last = published.iter().max().copied().unwrap_or(due);
+    let elapsed = (last - due).to_std().unwrap_or_default();
+    let mut delays: Vec<Duration> = published
+        .iter()
+        .map(|t| (*t - due).to_std().unwrap_or_default())
+        .collect();
+    delays.sort();
     println!(
-        "{label}: {total} posts in {:.1} s after their time = {:.0} publishes/s; delay median {:.2} s, p99 {:.2} s; resident memory peak {peak:.1} MiB",
+        "{label}: {total} posts in {:.1} s after their time = {:.0} publishes/s; delay median {:.2} s, p99 {:.2} s; resident memory peak per worker process {peak:.1} MiB",
         elapsed.as_secs_f64(),
         total as f64 / elapsed.as_secs_f64().max(0.001),
         load::quantile(&delays, 0.5).as_secs_f64(),
@@ -189,13 +191,15 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let started = Instant::now();
     run(
-        "SQLite, 1 worker",
+        "SQLite, 1 worker process",
         &format!("sqlite://{}", dir.path().join("bench.db").display()),
         total,
         1,
     )?;
     if let Ok(admin) = std::env::var("BENCH_DATABASE_URL") {
-        load::on_scratch_postgres(&admin, |url| run("PostgreSQL, 3 workers", url, total, 3))?;
+        load::on_scratch_postgres(&admin, |url| {
+            run("PostgreSQL, 3 worker processes", url, total, 3)
+        })?;
     } else {
         println!("(set BENCH_DATABASE_URL=postgres://… to measure PostgreSQL with three workers)");
     }

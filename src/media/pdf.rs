@@ -63,24 +63,19 @@ fn jpeg(bytes: &[u8]) -> Result<Picture, String> {
 /// A PNG decoded to 8-bit grey or RGB over white, deflated.
 fn png(bytes: &[u8]) -> Result<Picture, String> {
     let decoded = super::opaque_png(bytes)?;
-    let (color_space, raw) = (
-        if decoded.grey {
+    let mut deflated = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    deflated
+        .write_all(&decoded.pixels)
+        .and_then(|()| deflated.flush())
+        .map_err(|e| e.to_string())?;
+    Ok(Picture {
+        width: decoded.width,
+        height: decoded.height,
+        color_space: if decoded.grey {
             "DeviceGray"
         } else {
             "DeviceRGB"
         },
-        decoded.pixels,
-    );
-    let frame = (decoded.width, decoded.height);
-    let mut deflated = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    deflated
-        .write_all(&raw)
-        .and_then(|()| deflated.flush())
-        .map_err(|e| e.to_string())?;
-    Ok(Picture {
-        width: frame.0,
-        height: frame.1,
-        color_space,
         filter: "FlateDecode",
         data: deflated.finish().map_err(|e| e.to_string())?,
     })

@@ -321,14 +321,7 @@ impl Request<'_> {
 /// window resets, as Reddit sends it, or the moment it resets in Unix seconds, as Dribbble
 /// and GitHub-style APIs send it).
 pub fn wait_stated(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let number = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|n| n.is_finite() && *n >= 0.0)
-    };
-    match number("retry-after") {
+    match number(headers, "retry-after") {
         Some(seconds) => Some(Duration::from_secs(seconds.ceil() as u64)),
         None => window_reset(headers),
     }
@@ -336,17 +329,10 @@ pub fn wait_stated(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 
 /// Until the rate-limit window resets, when an answer says no requests remain in it.
 fn window_reset(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let number = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|n| n.is_finite() && *n >= 0.0)
-    };
-    if number("x-ratelimit-remaining").is_none_or(|left| left >= 1.0) {
+    if number(headers, "x-ratelimit-remaining").is_none_or(|left| left >= 1.0) {
         return None;
     }
-    let reset = number("x-ratelimit-reset")?;
+    let reset = number(headers, "x-ratelimit-reset")?;
     // Past a billion it is a moment (2001 onwards), not a count of seconds.
     let seconds = if reset > 1e9 {
         reset - chrono::Utc::now().timestamp() as f64
@@ -354,6 +340,15 @@ fn window_reset(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         reset
     };
     Some(Duration::from_secs(seconds.max(1.0).ceil() as u64))
+}
+
+/// A header's value as a number that is not negative.
+fn number(headers: &reqwest::header::HeaderMap, name: &str) -> Option<f64> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|n| n.is_finite() && *n >= 0.0)
 }
 
 /// Waits `every`, then checks, until `check` gives a value, at most `times` times; then the

@@ -114,9 +114,8 @@ impl Medium {
             .map_err(transport_error)
     }
 
-    /// `len` bytes from `offset` (fewer at the end): a resumed upload starts where the
-    /// platform says it stopped.
-    pub async fn chunk_at(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
+    /// The file, read from `offset` on.
+    async fn open_at(&self, offset: u64) -> Result<tokio::fs::File> {
         use tokio::io::AsyncSeekExt;
         let mut file = tokio::fs::File::open(&self.file)
             .await
@@ -124,6 +123,13 @@ impl Medium {
         file.seek(std::io::SeekFrom::Start(offset))
             .await
             .map_err(|e| unreadable(&self.source, e))?;
+        Ok(file)
+    }
+
+    /// `len` bytes from `offset` (fewer at the end): a resumed upload starts where the
+    /// platform says it stopped.
+    pub async fn chunk_at(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
+        let mut file = self.open_at(offset).await?;
         let mut buffer = vec![0u8; len];
         let n = read_full(&mut file, &mut buffer)
             .await
@@ -135,13 +141,7 @@ impl Medium {
     /// `len` bytes from `offset` as a streamed request body (a chunk of an upload, read from
     /// storage as it is sent).
     pub async fn range_body(&self, offset: u64, len: u64) -> Result<reqwest::Body> {
-        use tokio::io::AsyncSeekExt;
-        let mut file = tokio::fs::File::open(&self.file)
-            .await
-            .map_err(|e| unreadable(&self.source, e))?;
-        file.seek(std::io::SeekFrom::Start(offset))
-            .await
-            .map_err(|e| unreadable(&self.source, e))?;
+        let file = self.open_at(offset).await?;
         Ok(reqwest::Body::wrap_stream(
             tokio_util::io::ReaderStream::new(file.take(len)),
         ))
@@ -556,5 +556,34 @@ mod tests {
             "{both}"
         );
         assert!(both.ends_with("an address they can reach"), "{both}");
+    }
+
+    #[test]
+    fn a_platform_that_cannot_fetch_a_picture_is_known_before_it_is_asked() {
+        // Pinterest's rule: by URL when it can fetch it, else the bytes.
+        let sender = crate::providers::ProviderInfo {
+            fetches_media: false,
+            ..FETCHER
+        };
+        let laptop = config(&[]);
+        assert!(!can_fetch(
+            &laptop,
+            &sender,
+            "http://localhost:8080/uploads/a.png"
+        ));
+        assert!(can_fetch(
+            &laptop,
+            &sender,
+            "https://media.example.com/a.png"
+        ));
+        let faked = config(&[(
+            "SOCIALGATE_PROVIDER_HOSTS",
+            "graph.fetcher.example=http://127.0.0.1:9001",
+        )]);
+        assert!(can_fetch(
+            &faked,
+            &sender,
+            "http://localhost:8080/uploads/a.png"
+        ));
     }
 }

@@ -654,6 +654,25 @@ impl Worker {
 }
 
 impl TestApp {
+    /// Creates a post through the Public API and runs a worker until it is published; answers
+    /// the post as `GET /public/v1/posts/{id}` shows it.
+    pub async fn published_by_worker(&self, key: &str, body: Value) -> Value {
+        let (status, created) = self.api_send(Method::POST, key, "/posts", Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let post = created[0]["postId"].as_str().unwrap().to_owned();
+        let worker = self.start_worker();
+        let published = eventually("the post to be published", || {
+            let post = &post;
+            async move {
+                let (_, p) = self.api_get(key, &format!("/posts/{post}")).await;
+                (p["state"] == "PUBLISHED").then_some(p)
+            }
+        })
+        .await;
+        worker.stop().await;
+        published
+    }
+
     /// Starts a worker on this app's database.
     pub fn start_worker(&self) -> Worker {
         let (stop, stopped) = tokio::sync::watch::channel(false);

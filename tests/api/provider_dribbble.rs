@@ -11,7 +11,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::fakes::dribbble::{self, png};
 use crate::fakes::youtube::mp4;
 use crate::fakes::{image, trusted};
-use crate::helpers::{TestApp, eventually, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app_with};
 
 async fn ada() -> (TestApp, MockServer, String, String, String, dribbble::Seen) {
     let server = MockServer::start().await;
@@ -49,19 +49,7 @@ async fn a_shot_goes_out_with_its_title_tags_and_team() {
             "settings": { "title": "New logo", "team": "77",
                 "tags": [{ "value": "logo", "label": "logo" }, { "value": "branding", "label": "branding" }] },
             "value": [{ "content": "<p>Our new mark</p>", "image": [{ "id": shot["id"], "path": shot["path"] }] }] }] });
-    let (status, created) = app.api_send(Method::POST, &key, "/posts", Some(body)).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let post = created[0]["postId"].as_str().unwrap().to_owned();
-    let worker = app.start_worker();
-    let published = eventually("the shot to be published", || {
-        let (app, key, post) = (&app, &key, &post);
-        async move {
-            let (_, p) = app.api_get(key, &format!("/posts/{post}")).await;
-            (p["state"] == "PUBLISHED").then_some(p)
-        }
-    })
-    .await;
-    worker.stop().await;
+    let published = app.published_by_worker(&key, body).await;
     assert_eq!(published["releaseURL"], "https://dribbble.com/shots/471751");
     let sent = seen.shots.lock().unwrap()[0].clone();
     assert_eq!(sent.size, (800, 600));

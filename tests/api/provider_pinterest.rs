@@ -10,7 +10,7 @@ use wiremock::MockServer;
 
 use crate::fakes::youtube::{mp4, video_item};
 use crate::fakes::{PNG, image, pinterest, trusted};
-use crate::helpers::{TestApp, eventually, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app_with};
 
 async fn ada() -> (TestApp, MockServer, String, String, String, pinterest::Seen) {
     let server = MockServer::start().await;
@@ -50,19 +50,7 @@ async fn a_pin_goes_on_a_board_picked_from_the_boards_tool() {
                 "dominant_color": "#6E7874" },
             "value": [{ "content": "<p>Baked this morning</p>",
                 "image": [{ "id": picture["id"], "path": picture["path"], "alt": "a loaf" }] }] }] });
-    let (status, created) = app.api_send(Method::POST, &key, "/posts", Some(body)).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let post = created[0]["postId"].as_str().unwrap().to_owned();
-    let worker = app.start_worker();
-    let published = eventually("the pin to be published", || {
-        let (app, key, post) = (&app, &key, &post);
-        async move {
-            let (_, p) = app.api_get(key, &format!("/posts/{post}")).await;
-            (p["state"] == "PUBLISHED").then_some(p)
-        }
-    })
-    .await;
-    worker.stop().await;
+    let published = app.published_by_worker(&key, body).await;
     assert_eq!(
         published["releaseURL"],
         "https://www.pinterest.com/pin/813466551/"

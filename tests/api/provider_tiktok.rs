@@ -3,7 +3,7 @@
 //! interactions turned off, the longest video); inbox uploads; pictures sent as JPEG by URL;
 //! the rules checked when the post is written; analytics.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Digest;
 use socialgate::providers::ProviderError;
@@ -40,20 +40,8 @@ async fn a_video_goes_up_in_chunks_and_is_published_after_its_status_check() {
         "tags": [], "posts": [{ "integration": { "id": id },
             "settings": settings("PUBLIC_TO_EVERYONE", "DIRECT_POST"),
             "value": [{ "content": "<p>New moves</p>", "image": [{ "id": video["id"], "path": video["path"] }] }] }] });
-    let (status, created) = app.api_send(Method::POST, &key, "/posts", Some(body)).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let post = created[0]["postId"].as_str().unwrap().to_owned();
-    let worker = app.start_worker();
     // The first check finds the upload still processing; the worker checks again later.
-    let published = eventually("the video to be published", || {
-        let (app, key, post) = (&app, &key, &post);
-        async move {
-            let (_, p) = app.api_get(key, &format!("/posts/{post}")).await;
-            (p["state"] == "PUBLISHED").then_some(p)
-        }
-    })
-    .await;
-    worker.stop().await;
+    let published = app.published_by_worker(&key, body).await;
     assert_eq!(
         published["releaseURL"],
         "https://www.tiktok.com/@ada.dances/video/7300000000000000001"
@@ -346,4 +334,56 @@ async fn a_videos_analytics_and_the_recent_videos_come_from_tiktok() {
     assert_eq!(recent.len(), 2);
     assert_eq!(recent[1].id, "7300000000000000001");
     assert_eq!(recent[1].url, "https://p16.tiktokcdn.com/cover-1.jpeg");
+}
+
+#[actix_web::test]
+async fn a_days_token_is_renewed_by_the_sweep_only_in_its_last_hour() {
+    use diesel::prelude::*;
+    use socialgate::db::schema::integrations;
+    let (app, server, org, _, id) = ada().await;
+    let refreshes = || async {
+        server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| crate::fakes::facebook::form_has(r, "grant_type", "refresh_token"))
+            .count()
+    };
+    // A token with a day left: the sweep that runs when a worker starts leaves it.
+    let worker = app.start_worker();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    worker.stop().await;
+    assert_eq!(
+        refreshes().await,
+        0,
+        "a day is more than TikTok's last hour"
+    );
+    let channel = id.clone();
+    app.with_db(move |conn| {
+        diesel::update(integrations::table.find(&channel))
+            .set(
+                integrations::token_expires_at
+                    .eq(socialgate::db::now() + chrono::Duration::minutes(30)),
+            )
+            .execute(conn)
+    })
+    .await;
+    let worker = app.start_worker();
+    eventually("the sweep to renew the token", || {
+        let (app, org, id) = (&app, &org, &id);
+        async move {
+            let auth = app.channel_auth(&app.channel(org, id).await).await;
+            (auth.access_token == "act.two").then_some(())
+        }
+    })
+    .await;
+    worker.stop().await;
+    let auth = app.channel_auth(&app.channel(&org, &id).await).await;
+    assert_eq!(
+        auth.refresh_token.as_deref(),
+        Some("rft.two"),
+        "the rotated refresh token is kept"
+    );
+    assert_eq!(refreshes().await, 1);
 }

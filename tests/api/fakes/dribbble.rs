@@ -6,13 +6,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use reqwest::StatusCode;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use super::facebook::form_has;
-use crate::helpers::{TestApp, client, query_param};
+use crate::helpers::{TestApp, query_param};
 
 /// The `SOCIALGATE_PROVIDER_HOSTS` value that sends Dribbble's hosts to the fake.
 pub fn hosts(server: &MockServer) -> String {
@@ -231,13 +230,11 @@ pub async fn connect(app: &TestApp, key: &str, org: &str, server: &MockServer) -
     assert_eq!(scope, "public upload");
     mount_login(server, &scope).await;
     let state = query_param(&url, "state").unwrap();
-    let r = client()
-        .get(app.url(&format!(
-            "/postiz/integrations/social/dribbble?code=drb-code&state={state}"
-        )))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    app.channel_id(key, "dribbble").await
+    super::callback(
+        app,
+        key,
+        "dribbble",
+        &format!("code=drb-code&state={state}"),
+    )
+    .await
 }

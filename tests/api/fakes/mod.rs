@@ -26,6 +26,28 @@ use sha1::Sha1;
 use socialgate::providers::MediaItem;
 use wiremock::Request;
 
+/// The network's callback with `query` (code and state) as the browser brings it back, on the
+/// `/postiz` prefix; answers the new channel's id.
+pub async fn callback(
+    app: &crate::helpers::TestApp,
+    key: &str,
+    network: &str,
+    query: &str,
+) -> String {
+    let r = crate::helpers::client()
+        .get(app.url(&format!("/postiz/integrations/social/{network}?{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        reqwest::StatusCode::OK,
+        "{}",
+        r.text().await.unwrap()
+    );
+    app.channel_id(key, network).await
+}
+
 /// A 1×1 PNG.
 pub const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,

@@ -11,13 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use super::facebook::form_has;
-use crate::helpers::{TestApp, client, query_param};
+use crate::helpers::{TestApp, query_param};
 
 /// The `SOCIALGATE_PROVIDER_HOSTS` value that sends Reddit's hosts to the fake.
 pub fn hosts(server: &MockServer) -> String {
@@ -437,13 +436,8 @@ pub async fn connect(app: &TestApp, key: &str, org: &str, server: &MockServer) -
     mount_login(server, "flair identity read submit", &seen).await;
     mount_api(server, &seen).await;
     let state = query_param(&url, "state").unwrap();
-    let r = client()
-        .get(app.url(&format!(
-            "/postiz/integrations/social/reddit?code=rd-code&state={state}"
-        )))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    (app.channel_id(key, "reddit").await, seen)
+    (
+        super::callback(app, key, "reddit", &format!("code=rd-code&state={state}")).await,
+        seen,
+    )
 }

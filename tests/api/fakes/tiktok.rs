@@ -10,13 +10,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use super::facebook::form_has;
-use crate::helpers::{TestApp, client, query_param};
+use crate::helpers::{TestApp, query_param};
 
 /// The `SOCIALGATE_PROVIDER_HOSTS` value that sends TikTok's hosts to the fake.
 pub fn hosts(server: &MockServer) -> String {
@@ -445,13 +444,11 @@ pub async fn connect(app: &TestApp, key: &str, org: &str, server: &MockServer) -
     );
     mount_login(server, &scope).await;
     let state = query_param(&url, "state").unwrap();
-    let r = client()
-        .get(app.url(&format!(
-            "/postiz/integrations/social/tiktok?code=tt-code&scopes={scope}&state={state}"
-        )))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    app.channel_id(key, "tiktok").await
+    super::callback(
+        app,
+        key,
+        "tiktok",
+        &format!("code=tt-code&scopes={scope}&state={state}"),
+    )
+    .await
 }
