@@ -88,8 +88,9 @@ impl<'a> Api<'a> {
         self
     }
 
-    /// At most one request per `every` for `key` (an account), across every call in this
-    /// process; an answer that says the window is used up holds the next one until it resets.
+    /// At most one request per `every` for `key` (an account, or an app: Reddit counts per
+    /// app), across every call in this process; an answer that says the window is used up
+    /// holds the next one until it resets. Other instances keep their own turns.
     pub fn paced(mut self, key: &str, every: Duration) -> Self {
         self.pace = Some((key.to_owned(), every));
         self
