@@ -110,6 +110,7 @@ fn provisioned(
                 access_token: "token".into(),
                 refresh_token: None,
                 expires_in: None,
+                refresh_expires_in: None,
             },
             ..ConnectedAccount::default()
         };

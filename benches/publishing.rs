@@ -68,6 +68,7 @@ fn run(label: &str, database_url: &str, total: usize, workers: usize) -> anyhow:
                 access_token: "t".into(),
                 refresh_token: None,
                 expires_in: None,
+                refresh_expires_in: None,
             },
             ..ConnectedAccount::default()
         };

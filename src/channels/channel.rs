@@ -46,6 +46,8 @@ pub struct Channel {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
+    /// When the refresh token ends, where the network says.
+    pub refresh_expires_at: Option<NaiveDateTime>,
 }
 
 /// A customer ("group" in the Public API) that channels can belong to.
@@ -138,6 +140,7 @@ pub fn upsert(
         .refresh_token
         .as_deref()
         .map(|t| keys.seal(t));
+    let refresh_expires = refresh_ends(at, &account.tokens);
     let additional =
         serde_json::to_string(&account.additional_settings).unwrap_or_else(|_| "[]".into());
     let between = provider.info().between_steps && !account.picked;
@@ -159,6 +162,7 @@ pub fn upsert(
                         integrations::access_token.eq(&access),
                         integrations::refresh_token.eq(&refresh_token),
                         integrations::token_expires_at.eq(expires),
+                        integrations::refresh_expires_at.eq(refresh_expires),
                         integrations::instance_url.eq(&account.instance_url),
                         integrations::refresh_needed.eq(false),
                         integrations::expiry_warned_at.eq(None::<NaiveDateTime>),
@@ -183,6 +187,7 @@ pub fn upsert(
                         integrations::access_token.eq(&access),
                         integrations::refresh_token.eq(&refresh_token),
                         integrations::token_expires_at.eq(expires),
+                        integrations::refresh_expires_at.eq(refresh_expires),
                         integrations::instance_url.eq(&account.instance_url),
                         integrations::disabled.eq(false),
                         integrations::refresh_needed.eq(false),
@@ -458,7 +463,10 @@ pub fn save_tokens(
     let at = now();
     if let Some(refresh) = tokens.refresh_token.as_deref() {
         diesel::update(integrations::table.find(id))
-            .set(integrations::refresh_token.eq(keys.seal(refresh)))
+            .set((
+                integrations::refresh_token.eq(keys.seal(refresh)),
+                integrations::refresh_expires_at.eq(refresh_ends(at, tokens)),
+            ))
             .execute(conn)?;
     }
     diesel::update(integrations::table.find(id))
@@ -471,6 +479,26 @@ pub fn save_tokens(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// When a refresh token given now ends, where the network says (at most ten years on).
+fn refresh_ends(at: NaiveDateTime, tokens: &Tokens) -> Option<NaiveDateTime> {
+    tokens
+        .refresh_token
+        .as_ref()
+        .and(tokens.refresh_expires_in)
+        .map(|s| at + Duration::seconds(s.clamp(0, 10 * 365 * 86_400)))
+}
+
+impl Channel {
+    /// When the channel's access ends for good unless the user reconnects: its refresh
+    /// token's end, or without one its access token's.
+    pub fn access_ends_at(&self) -> Option<NaiveDateTime> {
+        match &self.refresh_token {
+            Some(_) => self.refresh_expires_at,
+            None => self.token_expires_at,
+        }
+    }
 }
 
 /// Marks a channel as needing the user to reconnect it.
@@ -507,12 +535,17 @@ pub fn to_warn_of_expiry(
     conn: &mut DbConn,
     before: NaiveDateTime,
 ) -> Result<Vec<Channel>, AppError> {
+    let ending_access = integrations::refresh_token
+        .is_null()
+        .and(integrations::token_expires_at.lt(before));
+    let ending_refresh = integrations::refresh_token
+        .is_not_null()
+        .and(integrations::refresh_expires_at.lt(before));
     let rows: Vec<Channel> = integrations::table
         .filter(integrations::deleted_at.is_null())
         .filter(integrations::refresh_needed.eq(false))
-        .filter(integrations::refresh_token.is_null())
         .filter(integrations::expiry_warned_at.is_null())
-        .filter(integrations::token_expires_at.lt(before))
+        .filter(ending_access.or(ending_refresh))
         .select(Channel::as_select())
         .load(conn)?;
     for channel in &rows {

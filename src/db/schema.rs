@@ -213,6 +213,7 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         expiry_warned_at -> Nullable<Timestamp>,
+        refresh_expires_at -> Nullable<Timestamp>,
     }
 }
 

@@ -243,6 +243,7 @@ impl Provider for Bluesky {
                 expires_in: Some(expires_in(&session.access_jwt)),
                 access_token: session.access_jwt,
                 refresh_token: Some(session.refresh_jwt),
+                refresh_expires_in: None,
             },
             instance_url: Some(service),
             ..ConnectedAccount::default()
@@ -263,6 +264,7 @@ impl Provider for Bluesky {
             expires_in: Some(expires_in(&session.access_jwt)),
             access_token: session.access_jwt,
             refresh_token: Some(session.refresh_jwt),
+            refresh_expires_in: None,
         })
     }
 

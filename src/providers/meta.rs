@@ -310,6 +310,7 @@ fn renewable(grant: TokenGrant) -> super::Tokens {
         access_token: grant.access_token,
         refresh_token: None,
         expires_in: grant.expires_in,
+        refresh_expires_in: None,
     }
 }
 

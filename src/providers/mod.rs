@@ -392,6 +392,8 @@ pub struct Tokens {
     pub refresh_token: Option<String>,
     /// Seconds until the access token expires, when it does.
     pub expires_in: Option<i64>,
+    /// Seconds until the refresh token expires, when the network says.
+    pub refresh_expires_in: Option<i64>,
 }
 
 impl Tokens {
@@ -437,6 +439,7 @@ impl ChannelAuth {
             access_token: self.access_token.clone(),
             refresh_token: self.refresh_token.clone(),
             expires_in: self.expires_in,
+            refresh_expires_in: None,
         }
     }
 }

@@ -71,8 +71,13 @@ pub struct TokenGrant {
     /// What was granted (Instagram Login names it `permissions`).
     #[serde(default, alias = "permissions")]
     pub scope: Option<String>,
-    /// Seconds the refresh token lives, where the network says (TikTok).
-    #[serde(default, deserialize_with = "seconds")]
+    /// Seconds the refresh token lives, where the network says (TikTok's
+    /// `refresh_expires_in`, Pinterest's `refresh_token_expires_in`).
+    #[serde(
+        default,
+        deserialize_with = "seconds",
+        alias = "refresh_token_expires_in"
+    )]
     pub refresh_expires_in: Option<i64>,
 }
 
@@ -97,6 +102,7 @@ impl From<TokenGrant> for Tokens {
             access_token: grant.access_token,
             refresh_token: grant.refresh_token,
             expires_in: grant.expires_in,
+            refresh_expires_in: grant.refresh_expires_in,
         }
     }
 }

@@ -172,14 +172,19 @@ fn needs_reconnecting(
 /// reconnected (LinkedIn gives most apps none), once per token.
 fn warn_of_expiry(conn: &mut crate::db::DbConn) -> Result<(), AppError> {
     for channel in channels::to_warn_of_expiry(conn, crate::db::now() + Duration::days(7))? {
-        let (Some(at), Some(provider)) = (channel.token_expires_at, channel.provider()) else {
+        let (Some(at), Some(provider)) = (channel.access_ends_at(), channel.provider()) else {
             continue;
         };
+        let network = provider.info().name;
+        let why = if channel.has_refresh_token() {
+            format!("{network}'s permission to renew its access ends then")
+        } else {
+            format!("{network} gave socialgate no way to renew its access")
+        };
         let message = format!(
-            "{} must be reconnected before {} UTC: {} gave socialgate no way to renew its access",
+            "{} must be reconnected before {} UTC: {why}",
             channel.name,
             at.format("%Y-%m-%d %H:%M"),
-            provider.info().name
         );
         notifications::add(conn, &channel.organization_id, &message, None)?;
     }

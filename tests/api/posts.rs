@@ -40,6 +40,7 @@ async fn two_channels(app: &TestApp) -> TwoChannels {
                     access_token: "t".into(),
                     refresh_token: None,
                     expires_in: None,
+                    refresh_expires_in: None,
                 },
                 ..ConnectedAccount::default()
             };

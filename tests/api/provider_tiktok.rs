@@ -387,3 +387,51 @@ async fn a_days_token_is_renewed_by_the_sweep_only_in_its_last_hour() {
     );
     assert_eq!(refreshes().await, 1);
 }
+
+#[actix_web::test]
+async fn the_organization_is_told_a_week_before_the_refresh_token_ends() {
+    use diesel::prelude::*;
+    use socialgate::db::schema::integrations;
+    let (app, _server, org, key, id) = ada().await;
+    let channel = app.channel(&org, &id).await;
+    let ends = channel
+        .refresh_expires_at
+        .expect("TikTok says when its refresh token ends");
+    let year = socialgate::db::now() + chrono::Duration::seconds(31_536_000);
+    assert!((ends - year).num_seconds().abs() < 60, "{ends}");
+    // Three days left: inside the week, far from the access token's last hour.
+    let soon = socialgate::db::now() + chrono::Duration::days(3);
+    let row = id.clone();
+    app.with_db(move |conn| {
+        diesel::update(integrations::table.find(row))
+            .set(integrations::refresh_expires_at.eq(soon))
+            .execute(conn)
+    })
+    .await;
+    let worker = app.start_worker();
+    let notes = eventually("the organization to be told", || {
+        let (app, key) = (&app, key.clone());
+        async move {
+            let (_, notes) = app.api_get(&key, "/notifications").await;
+            let text = notes.to_string();
+            text.contains("must be reconnected before").then_some(text)
+        }
+    })
+    .await;
+    worker.stop().await;
+    assert!(
+        notes.contains(&soon.format("%Y-%m-%d %H:%M").to_string())
+            && notes.contains("TikTok's permission to renew its access ends then"),
+        "{notes}"
+    );
+    // A renewal gives a new refresh token and its new end.
+    socialgate::channels::refresh_now(
+        &app.state.ctx(),
+        &app.state.keys,
+        &app.channel(&org, &id).await,
+    )
+    .await
+    .unwrap();
+    let renewed = app.channel(&org, &id).await.refresh_expires_at.unwrap();
+    assert!((renewed - year).num_seconds().abs() < 60, "{renewed}");
+}
