@@ -752,3 +752,43 @@ impl Provider for Reddit {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subreddit_is_named_however_it_is_written() {
+        for written in ["/r/rust/", "r/rust", "rust", " /r/rust "] {
+            assert_eq!(bare(written), "rust", "{written:?}");
+        }
+    }
+
+    #[test]
+    fn reddits_refusals_inside_a_success_are_read() {
+        let answer: Answer = serde_json::from_str(
+            r#"{"json":{"ratelimit":487.42,"errors":[["RATELIMIT","you are doing that too much. try again in 8 minutes.","ratelimit"]]}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            refused(&answer.json, "rust"),
+            Some(ProviderError::RetryLater { after: Some(after), .. }) if after == Duration::from_secs(488)
+        ));
+        let answer: Answer = serde_json::from_str(
+            r#"{"json":{"errors":[["NO_SELFS","that subreddit doesn't allow text posts","sr"]]}}"#,
+        )
+        .unwrap();
+        match refused(&answer.json, "pics") {
+            Some(ProviderError::BadBody(m)) => {
+                assert!(
+                    m.contains("r/pics") && m.contains("doesn't allow text posts"),
+                    "{m}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let fine: Answer =
+            serde_json::from_str(r#"{"json":{"errors":[],"data":{"id":"p1"}}}"#).unwrap();
+        assert!(refused(&fine.json, "rust").is_none());
+    }
+}

@@ -763,3 +763,53 @@ impl Provider for TikTok {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_publish_says_why_in_words() {
+        match failure("duration_check_failed") {
+            ProviderError::BadBody(m) => {
+                assert!(m.contains("longer than this creator may post"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            failure("auth_removed"),
+            ProviderError::Disconnected(_)
+        ));
+        match failure("something_new") {
+            ProviderError::BadBody(m) => assert!(m.ends_with("(something_new)"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn tiktoks_error_codes_become_what_the_worker_does() {
+        assert_eq!(refusal("ok", ""), None);
+        assert!(matches!(
+            refusal("access_token_invalid", "The access token is invalid"),
+            Some(ProviderError::RefreshNeeded(_))
+        ));
+        assert!(matches!(
+            refusal("spam_risk_too_many_posts", ""),
+            Some(ProviderError::RetryLater { after: Some(_), .. })
+        ));
+        match refusal("unaudited_client_can_only_post_to_private_accounts", "") {
+            Some(ProviderError::BadBody(m)) => assert!(m.contains("SELF_ONLY"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        match refusal("url_ownership_unverified", "") {
+            Some(ProviderError::BadBody(m)) => assert!(m.contains(VERIFIED_MEDIA), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // Answers with 200 carry their refusal in the envelope.
+        let body = r#"{"data":{},"error":{"code":"reached_active_user_cap","message":"cap","log_id":"1"}}"#;
+        assert!(matches!(
+            data_of::<Creator>(body),
+            Err(ProviderError::RetryLater { .. })
+        ));
+    }
+}
