@@ -68,18 +68,6 @@ static TOOLS: [ToolInfo; 1] = [ToolInfo {
     data_schema: &[],
 }];
 
-/// A tag as the editor sends it.
-#[derive(Debug, Deserialize, JsonSchema)]
-struct Tag {
-    value: String,
-    #[allow(
-        dead_code,
-        reason = "part of Postiz's shape; the value is what Dribbble takes"
-    )]
-    #[serde(default)]
-    label: String,
-}
-
 /// Dribbble's post settings (Postiz's `DribbbleDto`).
 #[derive(Debug, Deserialize, JsonSchema)]
 struct DribbbleSettings {
@@ -93,7 +81,7 @@ struct DribbbleSettings {
     /// At most 12 tags
     #[serde(default)]
     #[schemars(length(max = 12))]
-    tags: Vec<Tag>,
+    tags: Vec<settings::Tag>,
 }
 
 /// A team as an id, given as a number or a string (Postiz's editor stores the id).

@@ -94,6 +94,18 @@ pub fn parse<T: DeserializeOwned>(settings: &Value) -> Result<T, String> {
     })
 }
 
+/// A tag as the editor sends it (`{value, label}`); the value is what networks take.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Tag {
+    pub value: String,
+    #[allow(
+        dead_code,
+        reason = "part of Postiz's shape; the value is what networks take"
+    )]
+    #[serde(default)]
+    label: String,
+}
+
 /// An optional `http(s)` URL setting (an empty string means none).
 pub fn http_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let value = Option::<String>::deserialize(d)?.unwrap_or_default();

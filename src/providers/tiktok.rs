@@ -517,9 +517,10 @@ impl TikTok {
         post_info["title"] = json!(settings.title.clone().unwrap_or_default());
         post_info["description"] = json!(post.message);
         post_info["auto_add_music"] = json!(settings.auto_add_music == YesNo::Yes);
-        for interaction in ["disable_duet", "disable_stitch", "is_aigc"] {
-            if let Some(info) = post_info.as_object_mut() {
-                info.remove(interaction);
+        // A photo post takes no duets, stitches or AI label.
+        if let Some(info) = post_info.as_object_mut() {
+            for video_only in ["disable_duet", "disable_stitch", "is_aigc"] {
+                info.remove(video_only);
             }
         }
         let mode = match settings.content_posting_method {

@@ -45,18 +45,6 @@ enum YesNo {
     No,
 }
 
-/// A tag as the editor sends it.
-#[derive(Debug, Deserialize, JsonSchema)]
-struct Tag {
-    value: String,
-    #[allow(
-        dead_code,
-        reason = "part of Postiz's shape; the value is what YouTube takes"
-    )]
-    #[serde(default)]
-    label: String,
-}
-
 /// A picture from the media library.
 #[derive(Debug, Deserialize, JsonSchema)]
 struct Picture {
@@ -80,7 +68,7 @@ struct YouTubeSettings {
     thumbnail: Option<Picture>,
     /// Tags, 500 characters in all
     #[serde(default)]
-    tags: Vec<Tag>,
+    tags: Vec<settings::Tag>,
 }
 
 impl YouTubeSettings {

@@ -583,6 +583,23 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A published post's series from the channel's network, as JSON.
+    pub async fn post_analytics(&self, channel: &Channel, release_id: &str, days: u32) -> Value {
+        let auth = self.channel_auth(channel).await;
+        let ctx = self.state.ctx();
+        let on = On {
+            ctx: &ctx,
+            auth: &auth,
+        };
+        let series = channel
+            .provider()
+            .unwrap()
+            .post_analytics(&on, release_id, days)
+            .await
+            .unwrap();
+        serde_json::to_value(series).unwrap()
+    }
+
     /// Publishes through the channel's provider, as the worker does (checking a two-phase
     /// publish until it is done).
     pub async fn publish(

@@ -175,21 +175,7 @@ async fn analytics_come_day_by_day_for_the_account_and_each_pin() {
     assert_eq!(series[0]["label"], "Impressions");
     assert_eq!(series[0]["data"].as_array().unwrap().len(), 2);
     let channel = app.channel(&org, &id).await;
-    let auth = app.channel_auth(&channel).await;
-    let ctx = app.state.ctx();
-    let on = socialgate::providers::On {
-        ctx: &ctx,
-        auth: &auth,
-    };
-    let pin = serde_json::to_value(
-        channel
-            .provider()
-            .unwrap()
-            .post_analytics(&on, "813466551", 30)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let pin = app.post_analytics(&channel, "813466551", 30).await;
     assert_eq!(pin[3]["label"], "Saves");
     assert_eq!(pin[3]["data"][1]["total"], "40");
 }

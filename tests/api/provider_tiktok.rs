@@ -320,17 +320,10 @@ async fn a_videos_analytics_and_the_recent_videos_come_from_tiktok() {
         ctx: &ctx,
         auth: &auth,
     };
-    let provider = channel.provider().unwrap();
-    let series = serde_json::to_value(
-        provider
-            .post_analytics(&on, "7300000000000000001", 7)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let series = app.post_analytics(&channel, "7300000000000000001", 7).await;
     assert_eq!(series[0]["label"], "Views");
     assert_eq!(series[0]["data"][0]["total"], "5400");
-    let recent = provider.missing(&on).await.unwrap();
+    let recent = channel.provider().unwrap().missing(&on).await.unwrap();
     assert_eq!(recent.len(), 2);
     assert_eq!(recent[1].id, "7300000000000000001");
     assert_eq!(recent[1].url, "https://p16.tiktokcdn.com/cover-1.jpeg");
